@@ -1,0 +1,67 @@
+"""Shared plotting style for the gauss_flows notebooks.
+
+``import _style`` sets matplotlib defaults (PNG output, sizes, a colour cycle) and
+exposes keyword sets so every figure in the course looks alike:
+
+* ``COLORS``: named colours (``passive``, ``active``, ``data``, ``model``, ``target``...).
+* ``SCATTER_KW``: a light scatter for samples.
+* ``GAUSS_KW``: a dashed reference curve, e.g. the standard normal density.
+* ``style_ax(ax, ...)``: titles, labels, light grid and no top/right spines.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from cycler import cycler
+
+COLORS: dict[str, str] = {
+    "passive": "#1f6fb2",  # x_A, copied through
+    "active": "#d4820a",  # x_B, transformed
+    "conditioner": "#7a7a7a",
+    "data": "#2a9d8f",
+    "model": "#e76f51",
+    "target": "#264653",
+    "accent": "#9b5de5",
+}
+CYCLE = ["#1f6fb2", "#d4820a", "#2a9d8f", "#e76f51", "#9b5de5", "#264653", "#8ab17d"]
+
+SCATTER_KW: dict = {"s": 4, "alpha": 0.35, "linewidths": 0, "color": COLORS["data"]}
+GAUSS_KW: dict = {"color": "0.25", "ls": "--", "lw": 1.4, "label": r"$\mathcal{N}(0, 1)$"}
+CURVE_KW: dict = {"lw": 2.0}
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 80,
+        "savefig.dpi": 110,
+        "figure.figsize": (6.0, 4.0),
+        "axes.prop_cycle": cycler(color=CYCLE),
+        "axes.titlesize": 12,
+        "axes.labelsize": 11,
+        "legend.frameon": False,
+        "font.size": 10,
+        "image.cmap": "viridis",
+    }
+)
+
+try:  # PNG figures in notebooks: small, stable, render everywhere
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png")
+except ImportError:  # pragma: no cover - outside IPython
+    pass
+
+
+def style_ax(ax, title: str | None = None, xlabel: str | None = None,
+             ylabel: str | None = None, grid: bool = True):
+    """Apply the course style to ``ax`` and return it."""
+    if title is not None:
+        ax.set_title(title)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if grid:
+        ax.grid(alpha=0.25, lw=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
