@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export JAX_PLATFORMS ?= cpu
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .PHONY: help setup test unit nbval site-check site notebooks bench lock clean

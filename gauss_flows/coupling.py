@@ -74,6 +74,18 @@ def _check_mask(mask: ArrayLike, dim: int) -> np.ndarray:
     return mask
 
 
+def _as_slice(idx: tuple[int, ...]) -> slice | np.ndarray:
+    """``idx`` as a static slice if it is a run of consecutive indices, else an array.
+
+    Slicing lowers to a plain XLA slice; an index array lowers to a gather (and
+    ``.at[].set`` to a scatter), which is slower on CPU.
+    """
+    start = idx[0]
+    if idx == tuple(range(start, start + len(idx))):
+        return slice(start, start + len(idx))
+    return np.asarray(idx)
+
+
 class Coupling(AbstractBijection):
     r"""A coupling layer with any elementwise transformer and any conditioner.
 
@@ -163,7 +175,15 @@ class Coupling(AbstractBijection):
                     "zero the last layer of a custom conditioner yourself."
                 )
             dtype = jnp.result_type(float)
-            out = eqx.filter_eval_shape(conditioner, jax.ShapeDtypeStruct((in_size,), dtype))
+            try:
+                out = eqx.filter_eval_shape(
+                    conditioner, jax.ShapeDtypeStruct((in_size,), dtype)
+                )
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"conditioner must accept an input of shape ({in_size},) "
+                    f"= n_passive (+ cond_dim); calling it failed: {err}"
+                ) from err
             if out.shape != (out_size,):
                 raise ValueError(
                     f"conditioner must map shape ({in_size},) to ({out_size},) "
@@ -190,16 +210,22 @@ class Coupling(AbstractBijection):
         return eqx.filter_vmap(self.transformer_constructor)(params)
 
     def _apply(self, x: Array, condition: Array | None, inverse: bool) -> tuple[Array, Array]:
-        passive, active = np.asarray(self.passive), np.asarray(self.active)
-        params = self.transformer_params(x[passive], condition)
+        passive, active = _as_slice(self.passive), _as_slice(self.active)
+        x_passive = x[passive]
+        # Unwrap the stacked transformers' parametrizations once, batched over the
+        # active coordinates, rather than inside the per-coordinate map.
+        stacked = paramax.unwrap(self.transformers(x_passive, condition))
 
-        def elementwise(p, xi):
-            transformer = self.transformer_constructor(p)
+        def elementwise(transformer, xi):
             if inverse:
                 return transformer.inverse_and_log_det(xi)
             return transformer.transform_and_log_det(xi)
 
-        y_active, log_det = jax.vmap(elementwise)(params, x[active])
+        y_active, log_det = eqx.filter_vmap(elementwise)(stacked, x[active])
+        if isinstance(passive, slice) and isinstance(active, slice):
+            # Two consecutive runs (e.g. the default mask): join them, no scatter.
+            halves = (x_passive, y_active) if passive.start == 0 else (y_active, x_passive)
+            return jnp.concatenate(halves), log_det.sum()
         return x.at[active].set(y_active), log_det.sum()
 
     def transform_and_log_det(self, x, condition=None):

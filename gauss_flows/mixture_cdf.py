@@ -31,8 +31,9 @@ from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from paramax import Parameterize
 from paramax.utils import inv_softplus
 
+from gauss_flows.constraints import softplus_with_floor
 from gauss_flows.coupling import Coupling, check_positive_int
-from gauss_flows.normal_quantile import log_normal_pdf, normal_quantile_from_log_cdf_and_sf
+from gauss_flows.normal_quantile import normal_quantile_from_log_cdf_and_sf
 from gauss_flows.root_finding import invert_monotone
 
 #: Default number of solver iterations for the inverse (float64 reaches 1e-12).
@@ -61,8 +62,9 @@ def mixture_cdf_transform(
     log_cdf = logsumexp(log_w + log_ndtr(u))
     log_sf = logsumexp(log_w + log_ndtr(-u))
     z = normal_quantile_from_log_cdf_and_sf(log_cdf, log_sf)
-    log_density = logsumexp(log_w + log_normal_pdf(u) - jnp.log(scales))
-    log_slope = log_density - log_normal_pdf(z)
+    # log T' = log f(x) - log phi(z) = logsumexp_k(log w_k - log s_k - (u_k^2 - z^2)/2),
+    # with u^2 - z^2 = (u - z)(u + z): no cancellation of two huge log-densities.
+    log_slope = logsumexp(log_w - jnp.log(scales) - 0.5 * (u - z) * (u + z))
 
     widest = jnp.argmax(scales)
     z_far = (x - means[widest]) / scales[widest]
@@ -134,7 +136,7 @@ class MixtureGaussianCDF(AbstractBijection):
         self.logits = jnp.zeros(k)
         self.means = means
         self.scales = Parameterize(
-            lambda raw: min_scale + jnn.softplus(raw), inv_softplus(scales - min_scale)
+            softplus_with_floor, inv_softplus(scales - min_scale), floor=min_scale
         )
         self.n_iter = n_iter
 

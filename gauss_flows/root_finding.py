@@ -5,9 +5,12 @@ To solve $T(x) = z$ on a bracket $[\ell, h]$ with $T(\ell) \le z \le T(h)$, each
 
 1. evaluates $g = T(x) - z$ and $T'(x)$, and shrinks the bracket to keep the root
    ($\ell \leftarrow x$ if $g < 0$, $h \leftarrow x$ if $g > 0$);
-2. takes the Newton step $x - g / T'(x)$ if it lands strictly inside the bracket and
-   moves less than half the step before last (the classic *rtsafe* rule);
-   otherwise bisects.
+2. takes the Newton step $x - g / T'(x)$ if it lands inside the bracket and either
+   moves less than half the step before last (the classic *rtsafe* rule) or $|g|$ is
+   already at rounding level ($\le 64\,\epsilon\,(1 + |z|)$); otherwise bisects.
+   The second clause keeps a converged iterate put: without it, once Newton stalls
+   at rounding level the rtsafe test fails and a bisection jumps halfway to a stale,
+   far bracket end, costing tens of iterations to recover.
 
 Newton converges quadratically near the root; bisection guarantees progress.
 
@@ -51,6 +54,8 @@ def bracketed_newton(
         The root, with no gradient attached (see :func:`invert_monotone`).
     """
 
+    tol = 64 * jnp.finfo(jnp.result_type(z, init)).eps * (1 + jnp.abs(z))
+
     def body(_, state):
         x, lo, hi, step_old, step = state
         t, log_dt = forward(x)
@@ -58,12 +63,9 @@ def bracketed_newton(
         lo = jnp.where(g < 0, x, lo)
         hi = jnp.where(g > 0, x, hi)
         newton = x - g * jnp.exp(-log_dt)
-        accept = (
-            jnp.isfinite(newton)
-            & (newton > lo)
-            & (newton < hi)
-            & (jnp.abs(newton - x) < 0.5 * jnp.abs(step_old))
-        )
+        in_bracket = jnp.isfinite(newton) & (newton >= lo) & (newton <= hi)
+        shrinking = jnp.abs(newton - x) < 0.5 * jnp.abs(step_old)
+        accept = in_bracket & (shrinking | (jnp.abs(g) <= tol))
         x_new = jnp.where(accept, newton, lo + 0.5 * (hi - lo))
         x_new = jnp.where(g == 0, x, x_new)
         return x_new, lo, hi, step, x_new - x

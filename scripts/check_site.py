@@ -1,18 +1,42 @@
-"""Offline site check: `myst build --site --strict`, failing on any warning.
+"""Offline site check: `myst build --site --strict`, then checks of the built content.
 
-mystmd prints warnings (unresolved cross-references, unknown citation keys, bad
-directives...) but can still exit 0; this script treats every warning or error
-line as a failure, so a broken reference fails CI.
+1. Build. mystmd prints warnings (unresolved cross-references, unknown citation keys,
+   bad directives, unclosed gates, unknown math macros...) but can still exit 0; every
+   warning or error line it prints is a failure here, so a broken reference fails CI.
+   The theme cannot be downloaded offline, so the build uses the template stub of
+   `scripts/site_stub.py`. Nothing is executed: the site shows the outputs stored in
+   the notebooks, which CI re-checks with nbval.
+2. Content (`_build/site/config.json`, `_build/site/content/*.json`):
+   - every file in the toc of `myst.yml` was built as a page;
+   - every citation and cross-reference resolved, and no link was left empty or
+     pointing at an unknown target;
+   - exercises are numbered, and every solution is collapsed (`:class: dropdown`);
+   - every notebook page has outputs and figures (image outputs, stored in the site's
+     public folder), every labelled figure has an image, and no output is an error or
+     a stderr stream;
+   - every notebook page offers its `.ipynb` for download, its first code cell is the
+     standard install cell, and the home page links it on Colab and Binder;
+   - the logo and favicon of the site options were resolved.
+
+Usage: python scripts/check_site.py [--self-test]
+
+`--self-test` copies the site sources to a temporary folder, breaks them in several
+ways and confirms that each breakage makes the check fail.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from site_stub import write_stub  # noqa: E402
@@ -20,32 +44,389 @@ from site_stub import write_stub  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 MYST = ["myst"] if shutil.which("myst") else [sys.executable, "-m", "mystmd"]
 PROBLEM = re.compile(r"⚠️|⛔|🚨|\berror\b", re.IGNORECASE)
+# Extra advice printed under a failure whose message contains the key.
+HINTS = {
+    "Gated node is not closed": (
+        "mystmd 1.11 cannot gate a solution across notebook cells (solution-start and "
+        "solution-end in different cells). Put the solution code in its own cell, labelled "
+        "and tagged remove-cell, and embed it in a `:class: dropdown` solution: see "
+        "'Exercises and solutions' in CONTRIBUTING.md."
+    ),
+    "Undefined control sequence": (
+        "Notebooks use plain LaTeX; the macros of myst.yml project.math are for the site's "
+        "markdown pages only."
+    ),
+}
+INSTALL_CELL = """\
+# On Colab or a fresh kernel, install gauss_flows if it is missing (does nothing otherwise).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("gauss_flows") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "gauss_flows @ git+https://github.com/gauss-flows/gauss_flows"], check=True)"""
 
 
-def build() -> list[str]:
-    """Run the offline content build; return the problem lines it printed."""
-    write_stub(ROOT / "_build/templates/site/myst/book-theme")
+# --------------------------------------------------------------------------- build
+def build(root: Path = ROOT) -> list[str]:
+    """Run the offline content build in ``root``; return the problem lines it printed."""
+    shutil.rmtree(root / "_build/site", ignore_errors=True)  # never check stale content
+    write_stub(root / "_build/templates/site/myst/book-theme")
     env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1"}
     proc = subprocess.run(
         [*MYST, "build", "--site", "--strict"],
-        cwd=ROOT, capture_output=True, text=True, env=env,
+        cwd=root, capture_output=True, text=True, env=env,
     )
     out = proc.stdout + proc.stderr
-    lines = [ln for ln in out.splitlines() if PROBLEM.search(ln)]
+    lines = [ln.strip() for ln in out.splitlines() if PROBLEM.search(ln)]
+    lines = list(dict.fromkeys(lines))  # myst repeats each warning in its summary
     if proc.returncode != 0:
         lines.append(f"myst exited with {proc.returncode}")
     print(out if lines else "myst build --site --strict: clean")
     return lines
 
 
-def main() -> int:
-    problems = build()
+# ------------------------------------------------------------------------- content
+def walk(node: dict) -> Iterator[dict]:
+    """Every node of an mdast tree, depth first."""
+    yield node
+    for child in node.get("children") or []:
+        yield from walk(child)
+
+
+def _has_type(node: dict, kind: str) -> bool:
+    return any(n.get("type") == kind for n in walk(node))
+
+
+def text_of(node: dict) -> str:
+    return "".join(n.get("value", "") for n in walk(node) if n.get("type") == "text")
+
+
+def toc_files(entries: list[dict]) -> list[str]:
+    """The `file` entries of a myst.yml toc, in order, children included."""
+    files = []
+    for entry in entries or []:
+        if "file" in entry:
+            files.append(entry["file"])
+        files.extend(toc_files(entry.get("children", [])))
+    return files
+
+
+def check_links(name: str, tree: dict, cites: dict) -> list[str]:
+    """Citations, cross-references and links of one page."""
+    problems = []
+    for node in walk(tree):
+        kind = node.get("type")
+        if kind == "cite":
+            key = node.get("label") or node.get("identifier")
+            if key not in cites or not text_of(node):
+                problems.append(f"{name}: citation {key!r} did not resolve")
+        elif kind == "crossReference" and not text_of(node):
+            ident = node.get("identifier")
+            problems.append(f"{name}: cross-reference to {ident!r} is empty")
+        elif kind == "link":
+            url = node.get("url", "")
+            internal = not re.match(r"^[a-z][a-z0-9+.-]*:", url) and not url.startswith("/")
+            if url.startswith("#") or (internal and re.search(r"\.(md|ipynb)(#|$)", url)):
+                problems.append(f"{name}: link target {url!r} did not resolve")
+            elif not text_of(node) and not _has_type(node, "image"):
+                problems.append(f"{name}: link to {url!r} has no text")
+    return problems
+
+
+def check_exercises(name: str, tree: dict) -> list[str]:
+    """Exercises are numbered; solutions are collapsed and point at an exercise."""
+    problems = []
+    exercises = {n.get("identifier"): n for n in walk(tree) if n.get("type") == "exercise"}
+    for ident, node in exercises.items():
+        if not node.get("enumerator"):
+            problems.append(f"{name}: exercise {ident!r} is not numbered")
+    for node in walk(tree):
+        if node.get("type") != "solution":
+            continue
+        refs = [n for n in walk(node) if n.get("type") == "crossReference"]
+        target = refs[0].get("identifier") if refs else None
+        if "dropdown" not in str(node.get("class", "")).split():
+            problems.append(f"{name}: solution to {target!r} is not collapsed (dropdown)")
+        if target is None:
+            problems.append(f"{name}: a solution does not name its exercise")
+    return problems
+
+
+def _image_mimes(node: dict) -> list[str]:
+    data = (node.get("jupyter_data") or {}).get("data") or {}
+    return [m for m in data if m.startswith("image/")]
+
+
+def check_notebook(name: str, page: dict, public: Path) -> list[str]:
+    """Stored outputs, figures, errors and the download of one notebook page."""
+    problems = []
+    tree = page["mdast"]
+    outputs = [n for n in walk(tree) if n.get("type") == "output"]
+    if not outputs:
+        problems.append(f"{name}: notebook page has no stored outputs")
+    n_images = 0
+    for out in outputs:
+        data = out.get("jupyter_data") or {}
+        otype = data.get("output_type")
+        if otype == "error":
+            problems.append(f"{name}: stores an error output ({data.get('ename')})")
+        if otype == "stream" and data.get("name") == "stderr":
+            snippet = str(data.get("text", ""))[:60].strip()
+            problems.append(f"{name}: stores a stderr output ({snippet!r})")
+        for mime, item in (data.get("data") or {}).items():
+            if mime.startswith("image/"):
+                n_images += 1
+                path = str(item.get("path", "")).lstrip("/")
+                if not path or not (public / path).is_file():
+                    problems.append(f"{name}: image {path!r} is missing from the site")
+    if n_images == 0:
+        problems.append(f"{name}: notebook page has no figures (image outputs)")
+    for node in walk(tree):
+        if node.get("type") == "container" and node.get("kind") == "figure":
+            has_image = _has_type(node, "image") or any(_image_mimes(n) for n in walk(node))
+            if not has_image:
+                problems.append(f"{name}: figure {node.get('identifier')!r} has no image")
+    exports = page["frontmatter"].get("exports", [])
+    downloads = [e for e in exports if e.get("format") == "ipynb"]
+    if not any((public / str(e.get("url", "")).lstrip("/")).is_file() for e in downloads):
+        problems.append(f"{name}: no .ipynb download on the page")
+    return problems
+
+
+def check_install_cell(root: Path, notebook: str) -> list[str]:
+    cells = json.loads((root / notebook).read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    source = "".join(code[0]["source"]).strip() if code else ""
+    if source != INSTALL_CELL:
+        return [f"{notebook}: first code cell is not the standard install cell"]
+    return []
+
+
+def check_launch_links(home: dict | None, notebook: str, github: str) -> list[str]:
+    """The home page links the notebook on Colab and on Binder."""
+    if home is None:
+        return ["index.md: no home page was built"]
+    repo = github.removeprefix("https://github.com/").strip("/")
+    urls = [n.get("url", "") for n in walk(home["mdast"]) if n.get("type") == "link"]
+    wanted = {
+        "Colab": f"https://colab.research.google.com/github/{repo}/blob/main/{notebook}",
+        "Binder": f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/{notebook}",
+    }
+    return [
+        f"index.md: no {where} link for {notebook} ({url})"
+        for where, url in wanted.items()
+        if url not in urls
+    ]
+
+
+def check_content(root: Path = ROOT) -> list[str]:
+    """Check the built site content in ``root/_build/site``; return the problems."""
+    site = root / "_build/site"
+    if not (site / "config.json").is_file():
+        return ["no site content was written (_build/site/config.json is missing)"]
+    config = json.loads((site / "config.json").read_text())
+    public = site / "public"
+    myst_yml = yaml.safe_load((root / "myst.yml").read_text())
+    project_yml = myst_yml.get("project", {})
+    pages = {}
+    for f in sorted((site / "content").glob("*.json")):
+        page = json.loads(f.read_text())
+        pages[page.get("location", "").lstrip("/")] = page
+
+    problems = []
+    toc = toc_files(project_yml.get("toc", []))
+    if not toc:
+        problems.append("myst.yml: the toc is empty")
+    for entry in toc:
+        if entry not in pages:
+            problems.append(f"{entry}: in the toc of myst.yml but not built as a page")
+    for name, page in pages.items():
+        cites = page.get("references", {}).get("cite", {}).get("data", {})
+        problems += check_links(name, page["mdast"], cites)
+        problems += check_exercises(name, page["mdast"])
+        if page.get("kind") == "Notebook":
+            problems += check_notebook(name, page, public)
+    github = project_yml.get("github", "")
+    for entry in toc:
+        if entry.endswith(".ipynb") and (root / entry).is_file():
+            problems += check_install_cell(root, entry)
+            problems += check_launch_links(pages.get("index.md"), entry, github)
+    wanted_options = (myst_yml.get("site") or {}).get("options") or {}
+    built_options = config.get("options") or {}
+    for key in ("logo", "favicon"):
+        if key in wanted_options:
+            path = str(built_options.get(key, "")).lstrip("/")
+            if not path or not (public / path).is_file():
+                problems.append(f"myst.yml: site option {key} was not resolved")
+    return problems
+
+
+def run(root: Path = ROOT, quiet: bool = False) -> list[str]:
+    """Build and check the site in ``root``; return every problem found."""
+    if quiet:
+        with open(os.devnull, "w") as devnull:
+            stdout, sys.stdout = sys.stdout, devnull
+            try:
+                problems = build(root)
+            finally:
+                sys.stdout = stdout
+    else:
+        problems = build(root)
+    return problems + check_content(root)
+
+
+# ----------------------------------------------------------------------- self-test
+def _first_notebook(root: Path) -> Path:
+    toc = toc_files(yaml.safe_load((root / "myst.yml").read_text())["project"]["toc"])
+    return root / next(f for f in toc if f.endswith(".ipynb"))
+
+
+def _edit_notebook(root: Path, edit: Callable[[dict], None]) -> None:
+    path = _first_notebook(root)
+    nb = json.loads(path.read_text())
+    edit(nb)
+    path.write_text(json.dumps(nb, indent=1))
+
+
+def _append(root: Path, file: str, text: str) -> None:
+    with open(root / file, "a") as f:
+        f.write(text)
+
+
+def _add_output(root: Path, output: dict) -> None:
+    """Append ``output`` to the first code cell with outputs of the first notebook."""
+    def edit(nb: dict) -> None:
+        cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and c.get("outputs"))
+        cell["outputs"].append(output)
+
+    _edit_notebook(root, edit)
+
+
+def _drop_images(nb: dict) -> None:
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            for mime in [m for m in out.get("data", {}) if m.startswith("image/")]:
+                del out["data"][mime]
+
+
+def _edit_yml(root: Path, edit: Callable[[dict], None]) -> None:
+    config = yaml.safe_load((root / "myst.yml").read_text())
+    edit(config)
+    (root / "myst.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "unknown cross-reference": (
+        lambda r: _append(r, "index.md", "\n\nSee [](#fig-does-not-exist).\n"),
+        "fig-does-not-exist",
+    ),
+    "unknown citation key": (
+        lambda r: _append(r, "index.md", "\n\nAs shown by {cite}`nobody1999`.\n"),
+        "nobody1999",
+    ),
+    "link to a missing page": (
+        lambda r: _append(r, "index.md", "\n\nRead [](notebooks/99_missing.ipynb).\n"),
+        "99_missing",
+    ),
+    "toc entry that does not exist": (
+        lambda r: _edit_yml(r, lambda c: c["project"]["toc"].append({"file": "gone.md"})),
+        "gone.md",
+    ),
+    "solution that is not collapsed": (
+        lambda r: _append(
+            r, "index.md",
+            "\n\n:::{exercise}\n:label: ex-selftest\nDo it.\n:::\n\n"
+            ":::{solution} ex-selftest\nDone.\n:::\n",
+        ),
+        "not collapsed",
+    ),
+    "error output in a notebook": (
+        lambda r: _add_output(r, {"output_type": "error", "ename": "ValueError",
+                                  "evalue": "boom", "traceback": []}),
+        "error output",
+    ),
+    "stderr output in a notebook": (
+        lambda r: _add_output(r, {"output_type": "stream", "name": "stderr",
+                                  "text": "UserWarning: noise\n"}),
+        "stderr",
+    ),
+    "notebook without figures": (
+        lambda r: _edit_notebook(r, _drop_images),
+        "no figures",
+    ),
+    "notebook without the install cell": (
+        lambda r: _edit_notebook(r, lambda nb: nb["cells"].remove(
+            next(c for c in nb["cells"] if c["cell_type"] == "code")
+        )),
+        "install cell",
+    ),
+    "missing logo file": (
+        lambda r: (r / "_static/logo.svg").unlink(),
+        "logo",
+    ),
+    "undefined math macro": (
+        lambda r: _append(r, "index.md", "\n\n$\\notamacro{x}$\n"),
+        "notamacro",
+    ),
+}
+
+
+def _copy_site(dest: Path) -> None:
+    skip = shutil.ignore_patterns(".git", ".venv", "_build", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT, dest, ignore=skip)
+
+
+def self_test() -> int:
+    """Break copies of the site; each breakage must make the check fail."""
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="check_site_") as tmp:
+        pristine = Path(tmp) / "pristine"
+        _copy_site(pristine)
+        baseline = run(pristine, quiet=True)
+        if baseline:
+            print("self-test: the unbroken site does not pass, so breakages prove nothing:")
+            for p in baseline:
+                print("  ", p)
+            return 1
+        print("self-test: unbroken copy passes")
+        for label, (breakage, expected) in BREAKAGES.items():
+            root = Path(tmp) / "broken"
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(pristine, root, ignore=shutil.ignore_patterns("_build"))
+            breakage(root)
+            problems = run(root, quiet=True)
+            caught = [p for p in problems if expected.lower() in p.lower()]
+            status = "caught" if caught else "MISSED"
+            print(f"self-test: {label:36s} {status}: {(caught or problems or ['-'])[0]}")
+            if not caught:
+                failures.append(label)
+    if failures:
+        print(f"\nself-test FAILED: not caught: {', '.join(failures)}")
+        return 1
+    print(f"\nself-test passed: all {len(BREAKAGES)} breakages make the check fail.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--self-test"]:
+        return self_test()
+    if argv:
+        print(__doc__)
+        return 2
+    problems = run(ROOT)
     if problems:
         print("\nSite check FAILED:")
         for p in problems:
             print("  ", p)
+        for key, hint in HINTS.items():
+            if any(key in p for p in problems):
+                print(f"\nHint: {hint}")
         return 1
-    print("Site check passed.")
+    print("Site check passed: clean build, and every page, output, figure, citation, "
+          "cross-reference, solution and launch link checked.")
     return 0
 
 

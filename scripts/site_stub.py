@@ -16,6 +16,19 @@ jtex: v1
 title: book-theme (offline stub written by scripts/site_stub.py)
 description: Lets `myst build --site` check the content without network access.
 version: 0.0.0
+# The book-theme's site options that myst.yml uses, declared as the real theme does, so
+# the offline build validates them (a `file` option must point at an existing file).
+options:
+  - {id: favicon, type: file}
+  - {id: logo, type: file}
+  - {id: logo_dark, type: file}
+  - {id: logo_text, type: string}
+  - {id: logo_url, type: string}
+  - {id: folders, type: boolean}
+  - {id: hide_toc, type: boolean}
+  - {id: hide_outline, type: boolean}
+  - {id: hide_footer_links, type: boolean}
+  - {id: numbered_references, type: boolean}
 """
 
 

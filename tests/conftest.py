@@ -1,0 +1,31 @@
+"""Shared fixtures: run a test in float32 or float64.
+
+jax's x64 flag is global; the ``dtype`` fixture switches it with the
+``jax.enable_x64`` context manager for the duration of one test only, so build
+bijections *inside* the test (their parameters then have the dtype under test).
+"""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+
+@pytest.fixture(params=[jnp.float32, jnp.float64], ids=["f32", "f64"])
+def dtype(request):
+    """The floating dtype under test, with jax's x64 flag set to match."""
+    with jax.enable_x64(request.param == jnp.float64):
+        yield jnp.dtype(request.param)
+
+
+@pytest.fixture
+def x64():
+    """Run the test with jax's x64 flag on (float64 by default)."""
+    with jax.enable_x64(True):
+        yield
+
+
+@pytest.fixture
+def x32():
+    """Run the test with jax's x64 flag off (float32 by default)."""
+    with jax.enable_x64(False):
+        yield

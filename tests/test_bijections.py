@@ -1,0 +1,208 @@
+"""The bijection contract, parametrized over every entry of ``tests/bijections.py``.
+
+For each bijection and each dtype (float32, float64) ONE jitted function computes
+everything the contract needs on a small batch (forward, inverse, both Jacobians,
+parameter gradients); it is cached, and each test below asserts one property of it.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+from bijections import BIJECTIONS, passive_mask, perturb
+
+N_POINTS = 8
+X_MAX = 5.0
+
+# Tolerances of the contract, per dtype: (round trip, log-det) — absolute for the
+# round trip (|x| <= 5), relative-ish |a - b| <= tol * (1 + |b|) for log-dets.
+TOLS = {
+    jnp.dtype(jnp.float64): {"round_trip": 1e-12, "log_det": 1e-10},
+    jnp.dtype(jnp.float32): {"round_trip": 1e-4, "log_det": 1e-4},
+}
+
+_CACHE: dict[tuple[str, str], tuple] = {}
+
+
+def _inputs(bijection, dtype):
+    """A batch with |x| <= 5 (one row on the edge) and, if needed, conditions."""
+    (dim,) = bijection.shape
+    x = jr.uniform(jr.key(3), (N_POINTS, dim), dtype, -X_MAX, X_MAX)
+    x = x.at[0].set(X_MAX * (-1.0) ** np.arange(dim))
+    cond = None
+    if bijection.cond_shape is not None:
+        cond = jr.normal(jr.key(4), (N_POINTS, *bijection.cond_shape), dtype)
+    return x, cond
+
+
+@eqx.filter_jit
+def _contract(bijection, x, cond):
+    # Written to trace each pass once (compile time dominates the suite): the primal
+    # outputs come out of the same traces as the Jacobian and the gradients.
+    params, static = eqx.partition(bijection, eqx.is_inexact_array)
+
+    def forward(p, x, c):
+        z, log_det = eqx.combine(p, static).transform_and_log_det(x, c)
+        return z, (z, log_det)
+
+    def inverse(p, z, c):
+        return eqx.combine(p, static).inverse_and_log_det(z, c)
+
+    jacobian = jax.jacfwd(forward, argnums=1, has_aux=True)
+    jac, (z, log_det) = jax.vmap(jacobian, (None, 0, 0))(params, x, cond)
+
+    def nll_forward(p):  # maximum-likelihood loss through the forward pass
+        z, log_det = jax.vmap(lambda x, c: forward(p, x, c)[1])(x, cond)
+        return 0.5 * jnp.sum(z**2) - jnp.sum(log_det)
+
+    def loss_inverse(p):  # loss through the inverse pass (flowjax's log_prob direction)
+        x_back, log_det_inv = jax.vmap(lambda z, c: inverse(p, z, c))(z, cond)
+        return 0.5 * jnp.sum(x_back**2) + jnp.sum(log_det_inv), (x_back, log_det_inv)
+
+    grad_inverse, (x_back, log_det_inv) = jax.grad(loss_inverse, has_aux=True)(params)
+    c0 = None if cond is None else cond[0]
+    z0, log_det0 = bijection.transform_and_log_det(x[0], c0)  # one sample, no vmap
+    return {
+        "z": z,
+        "log_det": log_det,
+        "jac": jac,
+        "x_back": x_back,
+        "log_det_inv": log_det_inv,
+        "grad_forward": jax.grad(nll_forward)(params),
+        "grad_inverse": grad_inverse,
+        "z0": z0,
+        "log_det0": log_det0,
+    }
+
+
+def contract(name: str, dtype) -> tuple:
+    """``(bijection, x, cond, results)`` for one entry, built and run in ``dtype``."""
+    cache_key = (name, jnp.dtype(dtype).name)
+    if cache_key not in _CACHE:
+        bijection = perturb(BIJECTIONS[name](jr.key(1)), jr.key(2), scale=0.1)
+        x, cond = _inputs(bijection, dtype)
+        _CACHE[cache_key] = (bijection, x, cond, _contract(bijection, x, cond))
+    return _CACHE[cache_key]
+
+
+names = pytest.mark.parametrize("name", list(BIJECTIONS))
+
+
+def _close(a, b, tol):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.max(np.abs(a - b) / (1 + np.abs(b))) <= tol
+
+
+@names
+def test_parameters_and_outputs_have_the_dtype_under_test(name, dtype):
+    bijection, x, _, out = contract(name, dtype)
+    leaves = jax.tree.leaves(eqx.filter(bijection, eqx.is_inexact_array))
+    assert leaves and all(leaf.dtype == dtype for leaf in leaves)
+    for key in ("z", "log_det", "x_back", "log_det_inv", "jac"):
+        assert out[key].dtype == dtype, key
+    assert out["z"].shape == x.shape and out["log_det"].shape == (N_POINTS,)
+
+
+@names
+def test_outputs_are_finite(name, dtype):
+    *_, out = contract(name, dtype)
+    for key in ("z", "log_det", "x_back", "log_det_inv", "jac"):
+        assert np.all(np.isfinite(out[key])), key
+
+
+@names
+def test_log_dets_are_nontrivial(name, dtype):
+    # Guards the comparisons below against passing vacuously (identity layers).
+    *_, out = contract(name, dtype)
+    assert np.median(np.abs(out["log_det"])) > 1e-2
+
+
+@names
+def test_round_trip(name, dtype):
+    _, x, _, out = contract(name, dtype)
+    err = np.max(np.abs(np.asarray(out["x_back"], np.float64) - np.asarray(x, np.float64)))
+    assert err <= TOLS[dtype]["round_trip"], err
+
+
+@names
+def test_log_det_matches_slogdet_of_jacobian(name, dtype):
+    *_, out = contract(name, dtype)
+    sign, log_abs_det = np.linalg.slogdet(np.asarray(out["jac"], np.float64))
+    assert np.all(sign > 0)  # every layer is orientation-preserving
+    assert _close(out["log_det"], log_abs_det, TOLS[dtype]["log_det"])
+
+
+@names
+def test_log_det_is_sum_of_log_diagonal(name, dtype):
+    *_, out = contract(name, dtype)
+    diagonal = np.diagonal(np.asarray(out["jac"], np.float64), axis1=1, axis2=2)
+    assert np.all(diagonal > 0)
+    assert _close(out["log_det"], np.log(diagonal).sum(-1), TOLS[dtype]["log_det"])
+
+
+@names
+def test_inverse_log_det_is_minus_forward(name, dtype):
+    *_, out = contract(name, dtype)
+    assert _close(out["log_det_inv"], -np.asarray(out["log_det"]), TOLS[dtype]["log_det"])
+
+
+@names
+def test_jacobian_is_triangular_under_the_mask(name, dtype):
+    bijection, _, _, out = contract(name, dtype)
+    passive = passive_mask(bijection)
+    active = ~passive
+    for jac in (np.asarray(out["jac"]),):
+        # z_A = x_A: passive rows are exactly identity rows.
+        eye = np.broadcast_to(np.eye(len(passive))[passive], jac[:, passive].shape)
+        np.testing.assert_array_equal(jac[:, passive], eye)
+        # z_B depends on x_B elementwise: dz_B/dx_B is exactly diagonal.
+        jac_bb = jac[:, active][:, :, active]
+        off_diagonal = jac_bb * (1 - np.eye(active.sum()))
+        np.testing.assert_array_equal(off_diagonal, 0.0)
+        if passive.any():
+            # ... and z_B really is conditioned on x_A (dz_B/dx_A is not zero).
+            assert np.any(np.abs(jac[:, active][:, :, passive]) > 1e-6)
+
+
+@names
+def test_vmap_agrees_with_a_single_sample_call(name, dtype):
+    *_, out = contract(name, dtype)
+    tol = TOLS[dtype]["log_det"]
+    assert _close(out["z"][0], out["z0"], tol)
+    assert _close(out["log_det"][0], out["log_det0"], tol)
+
+
+@names
+@pytest.mark.parametrize("direction", ["grad_forward", "grad_inverse"])
+def test_parameter_gradients_are_finite_and_nonzero(name, dtype, direction):
+    bijection, *_, out = contract(name, dtype)
+    grads = out[direction]
+    trainable = getattr(bijection, "conditioner", None)
+    if trainable is not None:  # couplings: what matters is the conditioner's weights
+        grads = grads.conditioner
+    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(grads)]
+    assert leaves
+    for leaf in leaves:
+        assert np.all(np.isfinite(leaf))
+        assert np.any(leaf != 0), "a parameter array receives no gradient at all"
+
+
+@names
+def test_wrong_input_shape_raises(name, dtype):
+    bijection, x, cond, _ = contract(name, dtype)
+    c0 = None if cond is None else cond[0]
+    wrong = jnp.zeros((x.shape[1] + 1,), dtype)
+    for method in (bijection.transform_and_log_det, bijection.inverse_and_log_det):
+        with pytest.raises(ValueError, match="shape"):
+            method(wrong, c0)
+        with pytest.raises(ValueError, match="shape"):
+            method(x, c0)  # a batch needs vmap; it is not silently broadcast
+    if cond is not None:
+        with pytest.raises(ValueError, match="condition"):
+            bijection.transform(x[0])
+        with pytest.raises(ValueError, match="condition"):
+            bijection.transform(x[0], jnp.zeros(cond.shape[1] + 1, dtype))

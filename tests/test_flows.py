@@ -1,0 +1,160 @@
+"""coupling_flow: alternating masks, log_prob = base + sum of layer log-dets, scan stacking.
+
+Most tests use the 2-D event of the toy data sets and the default conditioner, so that
+jax's compile caches are shared with the training tests (building and compiling
+dominates the run time here).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+from flowjax.distributions import StandardNormal, Transformed
+
+import gauss_flows as gf
+from gauss_flows.flows import COUPLINGS, coupling_layers
+
+D = 2
+
+
+@eqx.filter_jit
+def _perturb(tree, key, scale=0.05):
+    """Jitter every float array (moderately: affine scales compound across layers)."""
+    leaves, treedef = jax.tree.flatten(tree)
+    keys = jr.split(key, len(leaves))
+    leaves = [
+        leaf + scale * jr.normal(k, leaf.shape, leaf.dtype) if eqx.is_inexact_array(leaf) else leaf
+        for leaf, k in zip(leaves, keys, strict=True)
+    ]
+    return jax.tree.unflatten(treedef, leaves)
+
+
+@pytest.mark.parametrize(("dim", "n_layers"), [(D, 1), (D, 2), (D, 3), (D, 4), (3, 2)])
+def test_masks_alternate_and_every_coordinate_is_transformed(dim, n_layers):
+    flow = gf.coupling_flow(jr.key(0), shape=(dim,), n_layers=n_layers)
+    assert isinstance(flow, Transformed)
+    assert isinstance(flow.base_dist, StandardNormal)
+    assert flow.shape == (dim,)
+    layers = coupling_layers(flow)
+    assert len(layers) == n_layers
+    mask_a = gf.default_mask(dim)  # odd dim: the complement is not a reversed mask
+    for i, layer in enumerate(layers):
+        assert isinstance(layer, gf.AffineCoupling)
+        np.testing.assert_array_equal(layer.mask, mask_a if i % 2 == 0 else ~mask_a)
+    transformed = np.zeros(dim, bool)
+    for layer in layers:
+        transformed |= ~layer.mask
+    assert transformed.all() == (n_layers >= 2)
+
+
+# n_layers 3: Chain(Scan over 1 pair, leftover layer); 4: a bare Scan over 2 pairs
+@pytest.mark.parametrize(("n_layers", "x64"), [(3, False), (4, True)])
+def test_log_prob_is_base_plus_sum_of_layer_log_dets(n_layers, x64):
+    with jax.enable_x64(x64):
+        flow = _perturb(gf.coupling_flow(jr.key(1), shape=(D,), n_layers=n_layers), jr.key(2))
+        x = jr.normal(jr.key(3), (16, D))
+
+        @jax.jit
+        @jax.vmap
+        def by_hand(xi):
+            log_det = 0.0
+            for layer in coupling_layers(flow):
+                xi, ld = layer.transform_and_log_det(xi)
+                log_det += ld
+            return jax.scipy.stats.norm.logpdf(xi).sum() + log_det
+
+        got = eqx.filter_jit(flow.log_prob)(x)
+        expected = by_hand(x)
+        moved = float(jnp.abs(got - StandardNormal((D,)).log_prob(x)).max())
+    assert got.dtype == (jnp.float64 if x64 else jnp.float32)
+    tol = 1e-12 if x64 else 1e-5
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    assert moved > 1e-2  # the layers are not the identity, so the check has teeth
+
+
+def test_sample_inverts_the_data_to_latent_map(x64):
+    flow = gf.coupling_flow(jr.key(4), shape=(D,), n_layers=4)
+    x, lp_sample = eqx.filter_jit(flow.sample_and_log_prob)(jr.key(6), (64,))
+    assert x.shape == (64, D) and bool(jnp.isfinite(x).all())
+    np.testing.assert_allclose(eqx.filter_jit(flow.log_prob)(x), lp_sample, rtol=1e-10)
+    round_trip = eqx.filter_jit(jax.vmap(lambda xi: flow.bijection.transform(
+        flow.bijection.inverse(xi))))(x)
+    np.testing.assert_allclose(round_trip, x, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(set(COUPLINGS) - {"affine"}))
+def test_every_named_coupling_builds_a_finite_flow(name):
+    if not hasattr(gf, COUPLINGS[name]):
+        pytest.skip(f"gauss_flows.{COUPLINGS[name]} is not available yet")
+    flow = gf.coupling_flow(jr.key(7), shape=(D,), n_layers=2, coupling=name)
+    layers = coupling_layers(flow)
+    assert [type(layer) for layer in layers] == [getattr(gf, COUPLINGS[name])] * 2
+    x = 2 * jr.normal(jr.key(8), (32, D))
+    log_p = eqx.filter_jit(flow.log_prob)(x)
+    assert log_p.shape == (32,) and bool(jnp.isfinite(log_p).all())
+
+
+def test_coupling_class_and_kwargs_are_passed_through():
+    flow = gf.coupling_flow(jr.key(9), shape=(D,), n_layers=2,
+                            coupling=gf.MixtureGaussianCDFCoupling, n_components=3,
+                            nn_width=8, nn_depth=1)
+    for layer in coupling_layers(flow):
+        assert isinstance(layer, gf.MixtureGaussianCDFCoupling)
+        assert layer.n_params == 9  # 3 components x (weight, mean, scale)
+        assert len(layer.conditioner.layers) == 2  # nn_depth=1: one hidden layer
+        assert layer.conditioner.width_size == 8
+    zero = gf.coupling_flow(jr.key(9), shape=(D,), n_layers=3, zero_init=True)
+    x = jr.normal(jr.key(10), (8, D))
+    np.testing.assert_allclose(
+        eqx.filter_jit(zero.log_prob)(x), StandardNormal((D,)).log_prob(x), rtol=1e-6
+    )
+
+
+def test_depth_is_scanned_so_the_traced_program_does_not_grow():
+    x = jnp.zeros((4, D))
+
+    def n_eqns(n_layers):
+        flow = gf.coupling_flow(jr.key(0), shape=(D,), n_layers=n_layers)
+        params, static = eqx.partition(flow, eqx.is_array)
+        log_prob = lambda p: eqx.combine(p, static).log_prob(x)  # noqa: E731
+        return len(jax.make_jaxpr(log_prob)(params).eqns)
+
+    assert n_eqns(2) == n_eqns(32)
+    assert n_eqns(3) == n_eqns(33)
+
+
+@pytest.mark.parametrize("n_layers", [0, -2, 1.5, True, "4"])
+def test_bad_n_layers_raises(n_layers):
+    with pytest.raises(ValueError, match="n_layers"):
+        gf.coupling_flow(jr.key(0), shape=(D,), n_layers=n_layers)
+
+
+def test_unknown_coupling_name_lists_valid_names():
+    with pytest.raises(ValueError, match="Unknown coupling") as info:
+        gf.coupling_flow(jr.key(0), shape=(D,), coupling="realnvp")
+    for name in COUPLINGS:
+        assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize("coupling", [dict, StandardNormal, 3])
+def test_coupling_must_be_a_name_or_coupling_subclass(coupling):
+    with pytest.raises(ValueError, match="coupling"):
+        gf.coupling_flow(jr.key(0), shape=(D,), coupling=coupling)
+
+
+@pytest.mark.parametrize("shape", [(1,), (2, 2), 2, ()])
+def test_bad_shape_raises(shape):
+    with pytest.raises(ValueError, match="shape"):
+        gf.coupling_flow(jr.key(0), shape=shape)
+
+
+def test_mask_is_set_by_the_factory():
+    with pytest.raises(ValueError, match="mask"):
+        gf.coupling_flow(jr.key(0), shape=(D,), mask=np.array([True, False]))
+
+
+def test_coupling_layers_rejects_other_distributions():
+    with pytest.raises(ValueError, match="coupling_flow"):
+        coupling_layers(StandardNormal((D,)))
