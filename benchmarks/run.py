@@ -73,7 +73,7 @@ def load(name: str) -> dict | None:
 
 # ---------------------------------------------------------------------------- report
 def fmt_ratio(r: float) -> str:
-    return f"**{r:.2f}**" if r < 1 else f"{r:.2f}"
+    return f"**{r:.2f}**" if round(r, 2) < 1 else f"{r:.2f}"
 
 
 def speed_section(data: dict) -> list[str]:

@@ -52,7 +52,7 @@ from gauss_flows.coupling import Coupling, check_positive_int
 from gauss_flows.root_finding import invert_monotone
 
 #: Default number of solver iterations for the inverse (float64 reaches 1e-12).
-DEFAULT_N_ITER = 40
+DEFAULT_N_ITER = 24
 
 
 def deep_sigmoid_transform(

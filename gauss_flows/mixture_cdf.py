@@ -37,7 +37,7 @@ from gauss_flows.normal_quantile import normal_quantile_from_log_cdf_and_sf
 from gauss_flows.root_finding import invert_monotone
 
 #: Default number of solver iterations for the inverse (float64 reaches 1e-12).
-DEFAULT_N_ITER = 40
+DEFAULT_N_ITER = 24
 
 
 def mixture_cdf_transform(
