@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import sys
 
-from site_stub import STUB_DIR, is_stub
+from site_stub import STUB_DIR, is_stub, myst_command
 
-MYST = [sys.executable, "-m", "mystmd"] if shutil.which("myst") is None else ["myst"]
+MYST = myst_command()
 
 
 def main() -> int:

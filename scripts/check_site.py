@@ -39,10 +39,10 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from site_stub import write_stub  # noqa: E402
+from site_stub import myst_command, write_stub  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-MYST = ["myst"] if shutil.which("myst") else [sys.executable, "-m", "mystmd"]
+MYST = myst_command()
 PROBLEM = re.compile(r"⚠️|⛔|🚨|\berror\b", re.IGNORECASE)
 # Extra advice printed under a failure whose message contains the key.
 HINTS = {

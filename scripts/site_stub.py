@@ -44,3 +44,17 @@ def write_stub(directory: Path = STUB_DIR) -> None:
         return
     directory.mkdir(parents=True, exist_ok=True)
     f.write_text(STUB)
+
+
+def myst_command() -> list[str]:
+    """The ``myst`` CLI: the one installed beside this Python (the venv), else on PATH."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).with_name("myst")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("myst")
+    if found is None:
+        raise SystemExit("mystmd is not installed: run `make setup` (it installs mystmd).")
+    return [found]
