@@ -6,10 +6,8 @@ log-scale is squashed smoothly, $s = b \tanh(\tilde s / b)$, so $|s| < b$.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
-import jax.nn as jnn
 import jax.numpy as jnp
 from flowjax.bijections import AbstractBijection
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
@@ -66,10 +64,9 @@ class AffineCoupling(Coupling):
     Args:
         key: PRNG key for the conditioner.
         shape: Event shape ``(d,)``, ``d >= 2``.
-        nn_width, nn_depth, nn_activation: Default MLP conditioner.
         log_scale_bound: Optional smooth bound $b$ on $|s|$ (``None``: unbounded).
-        **kwargs: ``mask``, ``cond_dim``, ``conditioner``, ``zero_init``
-            (see :class:`gauss_flows.Coupling`).
+        **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
+            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(
@@ -77,9 +74,6 @@ class AffineCoupling(Coupling):
         key: PRNGKeyArray,
         *,
         shape: tuple[int, ...],
-        nn_width: int = 32,
-        nn_depth: int = 2,
-        nn_activation: Callable = jnn.relu,
         log_scale_bound: float | None = None,
         **kwargs,
     ):
@@ -87,8 +81,5 @@ class AffineCoupling(Coupling):
             key,
             shape=shape,
             transformer=LogScaleAffine(log_scale_bound=log_scale_bound),
-            nn_width=nn_width,
-            nn_depth=nn_depth,
-            nn_activation=nn_activation,
             **kwargs,
         )

@@ -35,7 +35,6 @@ $[\ell, h]$, and the bracketed Newton solver of :mod:`gauss_flows.root_finding` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import jax
@@ -191,10 +190,9 @@ class DeepSigmoidCoupling(Coupling):
         key: PRNG key for the conditioner.
         shape: Event shape ``(d,)``, ``d >= 2``.
         n_components: $K \ge 1$.
-        nn_width, nn_depth, nn_activation: Default MLP conditioner.
         n_iter: Fixed iteration count of the inverse's solver.
-        **kwargs: ``mask``, ``cond_dim``, ``conditioner``, ``zero_init``
-            (see :class:`gauss_flows.Coupling`).
+        **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
+            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(
@@ -203,9 +201,6 @@ class DeepSigmoidCoupling(Coupling):
         *,
         shape: tuple[int, ...],
         n_components: int = 8,
-        nn_width: int = 32,
-        nn_depth: int = 2,
-        nn_activation: Callable = jnn.relu,
         n_iter: int = DEFAULT_N_ITER,
         **kwargs,
     ):
@@ -213,8 +208,5 @@ class DeepSigmoidCoupling(Coupling):
             key,
             shape=shape,
             transformer=DeepSigmoid(n_components, n_iter=n_iter),
-            nn_width=nn_width,
-            nn_depth=nn_depth,
-            nn_activation=nn_activation,
             **kwargs,
         )

@@ -20,7 +20,6 @@ $\max_k(\mu_k + \sigma_k z)$.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import jax.nn as jnn
@@ -166,10 +165,9 @@ class MixtureGaussianCDFCoupling(Coupling):
         key: PRNG key for the conditioner.
         shape: Event shape ``(d,)``, ``d >= 2``.
         n_components: $K \ge 1$.
-        nn_width, nn_depth, nn_activation: Default MLP conditioner.
         n_iter: Fixed iteration count of the inverse's solver.
-        **kwargs: ``mask``, ``cond_dim``, ``conditioner``, ``zero_init``
-            (see :class:`gauss_flows.Coupling`).
+        **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
+            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(
@@ -178,9 +176,6 @@ class MixtureGaussianCDFCoupling(Coupling):
         *,
         shape: tuple[int, ...],
         n_components: int = 8,
-        nn_width: int = 32,
-        nn_depth: int = 2,
-        nn_activation: Callable = jnn.relu,
         n_iter: int = DEFAULT_N_ITER,
         **kwargs,
     ):
@@ -188,8 +183,5 @@ class MixtureGaussianCDFCoupling(Coupling):
             key,
             shape=shape,
             transformer=MixtureGaussianCDF(n_components, n_iter=n_iter),
-            nn_width=nn_width,
-            nn_depth=nn_depth,
-            nn_activation=nn_activation,
             **kwargs,
         )

@@ -115,9 +115,8 @@ class RQSplineCoupling(Coupling):
         shape: Event shape ``(d,)``, ``d >= 2``.
         n_bins: Number of bins $K \ge 1$.
         interval: Half-width $B > 0$ of the spline's interval.
-        nn_width, nn_depth, nn_activation: Default MLP conditioner.
-        **kwargs: ``mask``, ``cond_dim``, ``conditioner``, ``zero_init``
-            (see :class:`gauss_flows.Coupling`).
+        **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
+            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(
@@ -127,17 +126,11 @@ class RQSplineCoupling(Coupling):
         shape: tuple[int, ...],
         n_bins: int = 8,
         interval: float = 4.0,
-        nn_width: int = 32,
-        nn_depth: int = 2,
-        nn_activation: Callable = jnn.relu,
         **kwargs,
     ):
         super().__init__(
             key,
             shape=shape,
             transformer=RQSpline(n_bins, interval=interval),
-            nn_width=nn_width,
-            nn_depth=nn_depth,
-            nn_activation=nn_activation,
             **kwargs,
         )
