@@ -7,9 +7,14 @@ exposes keyword sets so every figure in the course looks alike:
 * ``SCATTER_KW``: a light scatter for samples.
 * ``GAUSS_KW``: a dashed reference curve, e.g. the standard normal density.
 * ``style_ax(ax, ...)``: titles, labels, light grid and no top/right spines.
+* ``show(fig, alt)``: display a figure as a PNG whose text form is ``alt``, the
+  description a screen reader announces on the site (instead of matplotlib's repr).
 """
 
 from __future__ import annotations
+
+import base64
+import io
 
 import matplotlib.pyplot as plt
 from cycler import cycler
@@ -65,3 +70,21 @@ def style_ax(ax, title: str | None = None, xlabel: str | None = None,
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
+
+
+def show(fig, alt: str) -> None:
+    """Display ``fig`` as a PNG with ``alt`` as its ``text/plain`` form, then close it.
+
+    The site uses an output's ``text/plain`` as the image's alt text, so every figure
+    of the course is shown with this rather than ``plt.show()``. ``alt`` says in a
+    sentence what the figure shows.
+    """
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty description of the figure.")
+    from IPython.display import display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
+    plt.close(fig)
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display({"image/png": png, "text/plain": alt.strip()}, raw=True)
