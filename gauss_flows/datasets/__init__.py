@@ -1,0 +1,46 @@
+"""Seeded data sets with their true log densities and entropies.
+
+``toys``: the 2-D toys (``TOYS``, one sampler function per toy, the entropy tools).
+Every data set has the same interface: ``sample(key, n)``, ``log_prob(x)`` and
+``entropy`` with its error ``entropy_se`` and ``entropy_method``.
+"""
+
+from gauss_flows.datasets.toys import (
+    TOYS,
+    Checkerboard,
+    EightGaussians,
+    IsotropicMixture,
+    NoisyCurve,
+    Pinwheel,
+    Spiral,
+    Toy,
+    TwoMoons,
+    checkerboard,
+    eight_gaussians,
+    entropy_table,
+    estimate_entropy,
+    pinwheel,
+    quadrature_entropy,
+    spiral,
+    two_moons,
+)
+
+__all__ = [
+    "TOYS",
+    "Checkerboard",
+    "EightGaussians",
+    "IsotropicMixture",
+    "NoisyCurve",
+    "Pinwheel",
+    "Spiral",
+    "Toy",
+    "TwoMoons",
+    "checkerboard",
+    "eight_gaussians",
+    "entropy_table",
+    "estimate_entropy",
+    "pinwheel",
+    "quadrature_entropy",
+    "spiral",
+    "two_moons",
+]
