@@ -1,7 +1,8 @@
 r"""Inverting a strictly increasing scalar map with a bracketed, safeguarded Newton solver.
 
-To solve $T(x) = z$ on a bracket $[\ell, h]$ with $T(\ell) \le z \le T(h)$, each of a
-*fixed* number of iterations (jit-friendly, never hangs):
+To solve $T(x) = z$ on a bracket $[\ell, h]$ with $T(\ell) \le z \le T(h)$, each
+iteration (a ``lax.while_loop`` with a convergence test and an iteration cap:
+jit- and vmap-friendly, never hangs):
 
 1. evaluates $g = T(x) - z$ and $T'(x)$, and shrinks the bracket to keep the root
    ($\ell \leftarrow x$ if $g < 0$, $h \leftarrow x$ if $g > 0$);
@@ -14,11 +15,12 @@ To solve $T(x) = z$ on a bracket $[\ell, h]$ with $T(\ell) \le z \le T(h)$, each
 
 Newton converges quadratically near the root; bisection guarantees progress.
 
-Gradients: the solver runs under ``stop_gradient``, then one extra Newton step
-$x = x^\* - (T_\theta(x^\*) - z)/T'_\theta(x^\*)$, with the denominator held constant,
-carries the implicit-function derivatives $\partial x/\partial z = 1/T'(x)$ and
-$\partial x/\partial\theta = -\partial_\theta T / T'(x)$ without differentiating
-through the loop.
+Gradients: the solver runs under ``stop_gradient``; then a term that is exactly zero in
+value, $x = x^\* + \big((z - \bar z) - (T_\theta(x^\*) - \bar T)\big)/\bar T'$ (bars:
+stopped gradients), carries the implicit-function derivatives
+$\partial x/\partial z = 1/T'(x)$ and $\partial x/\partial\theta = -\partial_\theta T / T'(x)$
+without differentiating through the loop. (An actual extra Newton step there would
+multiply $T(x^\*) - z = 0$ by $1/T' = \infty$ where $T'$ underflows: NaN.)
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def bracketed_newton(
     upper: Array,
     init: Array,
     n_iter: int,
-) -> Array:
+    *,
+    return_iterations: bool = False,
+) -> Array | tuple[Array, Array]:
     """Solve ``forward(x)[0] == z`` for scalar ``x`` in ``[lower, upper]``.
 
     Args:
@@ -48,32 +52,46 @@ def bracketed_newton(
         z: Target value (scalar).
         lower, upper: A bracket with ``T(lower) <= z <= T(upper)``.
         init: Starting point inside the bracket.
-        n_iter: Fixed number of iterations.
+        n_iter: Iteration cap. The loop (a ``lax.while_loop``) stops earlier, once
+            converged: when $T(x) = z$ exactly, when the bracket has shrunk to a few
+            ulps, or right after a Newton step taken from a point where $|T(x) - z|$
+            was already at rounding level (that step's result is then as accurate as
+            the dtype allows). Under ``vmap`` all lanes run until the slowest stops.
 
     Returns:
-        The root, with no gradient attached (see :func:`invert_monotone`).
+        The root, with no gradient attached (see :func:`invert_monotone`); with
+        ``return_iterations``, also the number of iterations run.
     """
+    dtype = jnp.result_type(z, init)
+    eps = jnp.finfo(dtype).eps
+    tol = 64 * eps * (1 + jnp.abs(z))
 
-    tol = 64 * jnp.finfo(jnp.result_type(z, init)).eps * (1 + jnp.abs(z))
-
-    def body(_, state):
-        x, lo, hi, step_old, step = state
+    def body(state):
+        i, x, lo, hi, step_old, step, _ = state
         t, log_dt = forward(x)
         g = t - z
         lo = jnp.where(g < 0, x, lo)
         hi = jnp.where(g > 0, x, hi)
-        newton = x - g * jnp.exp(-log_dt)
+        # g / T' in log space: finite wherever the step is, even if T' underflows.
+        newton = x - jnp.sign(g) * jnp.exp(jnp.log(jnp.abs(g)) - log_dt)
         in_bracket = jnp.isfinite(newton) & (newton >= lo) & (newton <= hi)
         shrinking = jnp.abs(newton - x) < 0.5 * jnp.abs(step_old)
-        accept = in_bracket & (shrinking | (jnp.abs(g) <= tol))
+        at_rounding_level = jnp.abs(g) <= tol
+        accept = in_bracket & (shrinking | at_rounding_level)
         x_new = jnp.where(accept, newton, lo + 0.5 * (hi - lo))
         x_new = jnp.where(g == 0, x, x_new)
-        return x_new, lo, hi, step, x_new - x
+        collapsed = hi - lo <= 4 * eps * jnp.maximum(jnp.abs(lo), jnp.abs(hi))
+        done = (g == 0) | collapsed | (accept & at_rounding_level)
+        return i + 1, x_new, lo, hi, step, x_new - x, done
+
+    def cond(state):
+        i, *_, done = state
+        return (i < n_iter) & ~done
 
     width = upper - lower
-    state = (init, lower, upper, 2 * width, width)
-    x, *_ = jax.lax.fori_loop(0, n_iter, body, state)
-    return x
+    state = (jnp.zeros((), jnp.int32), init, lower, upper, 2 * width, width, False)
+    i, x, *_ = jax.lax.while_loop(cond, body, state)
+    return (x, i) if return_iterations else x
 
 
 def invert_monotone(
@@ -91,6 +109,13 @@ def invert_monotone(
         forward: ``forward(params, x) -> (T(x), log T'(x))``, strictly increasing in x.
         params: Parameters of ``T`` (any pytree); gradients flow to them.
         z, lower, upper, init, n_iter: As in :func:`bracketed_newton`.
+
+    The value is the solver's root $x^*$ itself; the implicit-function derivatives
+    ride on a zero, $x = x^* + s\,\big((z - \bar z) - (T_\theta(x^*) - \bar T)\big)$ with
+    bars for stopped gradients and $s = 1/T'(x^*)$. Where $T'$ underflows (or
+    $1/T'$ would overflow), $s$ is capped at the square root of the largest float ($e^{354}$ in
+    float64, $e^{44}$ in float32): the derivatives stay finite, and the value, which
+    never goes through $s$, is unaffected.
     """
     sg = jax.lax.stop_gradient
     frozen = jax.tree.map(sg, params)
@@ -99,7 +124,9 @@ def invert_monotone(
     )
     x_star = sg(x_star)
     t, log_dt = forward(params, x_star)
-    x = x_star - (t - z) * sg(jnp.exp(-log_dt))
+    cap = 0.5 * jnp.log(jnp.finfo(jnp.result_type(t, log_dt)).max)
+    inverse_slope = sg(jnp.exp(jnp.minimum(-log_dt, cap)))
+    x = x_star + inverse_slope * ((z - sg(z)) - (t - sg(t)))
     # Re-evaluate the slope at x so that the log-det carries its own gradient.
     _, log_dt = forward(params, x)
     return x, -log_dt
