@@ -8,4 +8,4 @@ the notebooks' outputs free of stderr however pytest is invoked.
 
 import os
 
-os.environ.setdefault("GAUSS_FLOWS_PROGRESS", "0")
+os.environ["GAUSS_FLOWS_PROGRESS"] = "0"
