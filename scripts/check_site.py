@@ -17,6 +17,8 @@
    - every notebook page has outputs and figures (image outputs, stored in the site's
      public folder), every labelled figure has an image, and no output is an error or
      a stderr stream;
+   - the teachers' page (`teaching.md`) refers to every exercise of the notebooks, so
+     its exercise table shows the same numbers as the notebooks;
    - every figure (image output) has alt text: its `text/plain`, which the theme uses
      as the image's `alt`, is a description (`_style.show(fig, alt=...)`), not
      missing and not matplotlib's repr (`<Figure size 640x480 with 1 Axes>`);
@@ -272,6 +274,20 @@ def check_launch_links(home: dict | None, notebook: str, github: str) -> list[st
     ]
 
 
+def check_teaching_page(pages: dict[str, dict], name: str = "teaching.md") -> list[str]:
+    """The teachers' page refers to every exercise of the notebooks."""
+    if name not in pages:
+        return []
+    referred = {n.get("identifier") for n in walk(pages[name]["mdast"])
+                if n.get("type") == "crossReference"}
+    return [
+        f"{name}: does not list exercise {n.get('identifier')!r} of {page_name}"
+        for page_name, page in pages.items() if page.get("kind") == "Notebook"
+        for n in walk(page["mdast"])
+        if n.get("type") == "exercise" and n.get("identifier") not in referred
+    ]
+
+
 def check_content(root: Path = ROOT) -> list[str]:
     """Check the built site content in ``root/_build/site``; return the problems."""
     site = root / "_build/site"
@@ -299,6 +315,7 @@ def check_content(root: Path = ROOT) -> list[str]:
         problems += check_exercises(name, page["mdast"])
         if page.get("kind") == "Notebook":
             problems += check_notebook(name, page, public)
+    problems += check_teaching_page(pages)
     github = project_yml.get("github", "")
     for entry in toc:
         if entry.endswith(".ipynb") and (root / entry).is_file():
@@ -434,6 +451,13 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "figure without alt text": (
         lambda r: _edit_notebook(r, lambda nb: _first_image(nb).pop("text/plain")),
         "no alt text",
+    ),
+    "exercise missing from teaching.md": (
+        lambda r: (r / "teaching.md").write_text(
+            re.sub(r"\[\]\(#(ex-[\w-]+)\)", "an exercise", (r / "teaching.md").read_text(),
+                   count=0)
+        ),
+        "does not list exercise",
     ),
     "notebook without the install cell": (
         lambda r: _edit_notebook(r, lambda nb: nb["cells"].remove(
