@@ -1,6 +1,6 @@
 """Serve the built course site over HTTP on loopback, and print its URL.
 
-Usage: python scripts/serve_site.py [--dir _build/html] [--port 8000] [--base-url /gauss_flows]
+Usage: python scripts/serve_site.py [--dir _build/html] [--port 8000] [--base-url /prefix]
 
 The HTML that `make site` writes cannot be opened from disk: each page redirects to
 its folder URL and loads its assets from absolute paths (``/build/...``), so it must
@@ -41,10 +41,13 @@ class SiteHandler(SimpleHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
-def make_server(directory: Path, port: int = 8000, base_url: str = "") -> ThreadingHTTPServer:
+def make_server(
+    directory: Path, port: int = 8000, base_url: str = ""
+) -> ThreadingHTTPServer:
     """An HTTP server for ``directory`` on 127.0.0.1:``port`` (0: any free port)."""
     directory = Path(directory)
-    if not (directory / "index.html").is_file() and not (directory / "config.json").is_file():
+    built = (directory / "index.html").is_file() or (directory / "config.json").is_file()
+    if not built:
         raise FileNotFoundError(
             f"No built site in {directory}: run `make site` first (it needs the web once, "
             "to download the site theme)."

@@ -118,7 +118,8 @@ def _all_text(nb: dict) -> str:
         parts.append(_text(cell.get("source", "")))
         for o in cell.get("outputs", []):
             parts.append(_text(o.get("text", "")))
-            parts += [_text(v) for k, v in o.get("data", {}).items() if k.startswith("text/")]
+            data = o.get("data", {})
+            parts += [_text(v) for k, v in data.items() if k.startswith("text/")]
     return "\n".join(parts)
 
 
@@ -152,8 +153,13 @@ def check_student_copy(original: dict, student: dict, name: str = "notebook") ->
     if _exercises(student) != _exercises(original):
         problems.append(f"{name}: exercises changed: {_exercises(original)} -> "
                         f"{_exercises(student)}")
-    code = [c for c in original["cells"] if c.get("cell_type") == "code"
-            and not ((m := LABEL.search(_text(c.get("source", "")))) and m.group(1) in labels)]
+
+    def is_solution(cell: dict) -> bool:
+        label = LABEL.search(_text(cell.get("source", "")))
+        return bool(label and label.group(1) in labels)
+
+    code = [c for c in original["cells"]
+            if c.get("cell_type") == "code" and not is_solution(c)]
     if code != [c for c in student["cells"] if c.get("cell_type") == "code"]:
         problems.append(f"{name}: the code cells that are not solutions (or their outputs) "
                         "changed")

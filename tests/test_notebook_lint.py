@@ -43,7 +43,8 @@ def _stdout(text):
 
 
 def _image(alt="A figure."):
-    return nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": alt})
+    data = {"image/png": PNG, "text/plain": alt}
+    return nbformat.v4.new_output("display_data", data=data)
 
 
 def _result(text):

@@ -19,7 +19,8 @@ ENV = training.PROGRESS_ENV
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False), ("off", False)],
+    [("1", True), ("true", True), ("ON", True),
+     ("0", False), ("no", False), ("off", False)],
 )
 def test_the_environment_variable_decides_when_set(monkeypatch, value, expected):
     monkeypatch.setenv(ENV, value)
