@@ -7,8 +7,13 @@ BIN := $(VENV)/bin
 export JAX_PLATFORMS ?= cpu
 export PYTHONHASHSEED := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+PORT ?= 8000
+# train_flow's progress bar stays off wherever outputs are stored or compared (tests,
+# nbval, notebooks, benchmarks); `make lab` leaves it on (gauss_flows/training.py).
+QUIET := GAUSS_FLOWS_PROGRESS=0
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup test unit nbval site-check site notebooks bench lock clean
+.PHONY: help setup test unit nbval site-check site serve lab student notebooks bench lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,16 +26,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 setup: $(VENV)/.installed  ## Create .venv and install the package + tools at pinned versions
 
-test: setup  ## Run every test: unit tests, notebooks under nbval, offline site check
-	$(BIN)/pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
+test: setup  ## Run every test: unit tests (with lint, lab, serve, student copies run), nbval, site check
+	$(QUIET) $(BIN)/pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
 	$(PY) scripts/check_site.py
 
-unit: setup  ## Unit tests only
-	$(BIN)/pytest tests -q
+unit: setup  ## Unit tests only (skips executing the student copies)
+	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run"
 
 nbval: setup  ## Notebooks only, against their stored outputs
-	$(BIN)/pytest $(NOTEBOOKS) --nbval --nbval-current-env \
+	$(QUIET) $(BIN)/pytest $(NOTEBOOKS) --nbval --nbval-current-env \
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
 
 site-check: setup  ## Build the site content offline (myst --site --strict) and check it
@@ -39,14 +44,24 @@ site-check: setup  ## Build the site content offline (myst --site --strict) and 
 site: setup  ## Build the course site (HTML; falls back to an offline content build)
 	$(PY) scripts/build_site.py
 
+serve: setup  ## Serve the built site (_build/html) on http://127.0.0.1:8000/ (PORT=... to change)
+	$(PY) scripts/serve_site.py --port $(PORT)
+
+lab: setup  ## Open the notebooks in JupyterLab (with jupyterlab-myst), on this machine only
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+	    --LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT)
+
+student: setup  ## Write student copies of the notebooks, solutions removed, to student/
+	$(PY) scripts/student_copies.py --out student
+
 notebooks: setup  ## Re-execute every notebook top to bottom and store its outputs
-	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+	$(QUIET) $(PY) scripts/run_notebooks.py $(NOTEBOOKS)
 
 bench: setup  ## Run the benchmarks side by side with flowjax; writes benchmarks/results/
-	$(PY) benchmarks/run.py
+	$(QUIET) $(PY) benchmarks/run.py
 
 lock: setup  ## Re-pin constraints.txt from the current environment
 	$(PY) -m pip freeze --exclude-editable --exclude gauss_flows > constraints.txt
 
-clean:  ## Remove build outputs
-	rm -rf _build
+clean:  ## Remove build outputs and student copies
+	rm -rf _build student

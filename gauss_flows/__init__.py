@@ -8,7 +8,7 @@ from gauss_flows.flows import coupling_flow
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
 from gauss_flows.normal_quantile import ndtri_of_log
 from gauss_flows.rq_spline import RQSpline, RQSplineCoupling
-from gauss_flows.training import train_flow
+from gauss_flows.training import default_show_progress, train_flow
 
 __all__ = [
     "AffineCoupling",
@@ -23,6 +23,7 @@ __all__ = [
     "coupling_flow",
     "datasets",
     "default_mask",
+    "default_show_progress",
     "ndtri_of_log",
     "train_flow",
 ]

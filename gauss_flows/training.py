@@ -8,6 +8,7 @@ train split; the held-out split gives the validation loss used for early stoppin
 
 from __future__ import annotations
 
+import os
 import sys
 
 import jax.numpy as jnp
@@ -26,6 +27,43 @@ def _check_positive(value: float, name: str) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be finite and > 0, got {value}.")
     return float(value)
+
+
+PROGRESS_ENV = "GAUSS_FLOWS_PROGRESS"
+
+
+def default_show_progress() -> bool:
+    """Whether :func:`train_flow` shows its progress bar when ``show_progress=None``.
+
+    The environment variable ``GAUSS_FLOWS_PROGRESS`` decides when it is set: ``1`` (or
+    ``true``, ``yes``, ``on``) shows the bar, ``0`` (or ``false``, ``no``, ``off``) hides
+    it. The Makefile, ``scripts/run_notebooks.py`` and the test suite's ``conftest.py``
+    set it to ``0``, so CI, nbval and stored notebook outputs stay free of stderr.
+    Unset, the bar is shown when stderr is a terminal or when running in a Jupyter
+    kernel (whose stderr is not a terminal but is shown under the cell).
+    """
+    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    if value:
+        raise ValueError(
+            f"{PROGRESS_ENV} must be 1/true/yes/on or 0/false/no/off, got {value!r}."
+        )
+    isatty = getattr(sys.stderr, "isatty", None)  # sys.stderr may be None
+    if isatty is not None and isatty():
+        return True
+    return "ipykernel" in sys.modules and _in_jupyter_kernel()
+
+
+def _in_jupyter_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is there whenever ipykernel is
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def train_flow(
@@ -57,8 +95,9 @@ def train_flow(
         val_prop: Fraction of ``data`` held out for validation, in ``(0, 1)``.
         max_patience: Stop after this many epochs without a new best validation loss.
         clip_norm: Global gradient-norm clip.
-        show_progress: Progress bar on/off; ``None`` shows it only when stderr is a
-            terminal (so notebooks and CI stay silent).
+        show_progress: Progress bar on/off; ``None`` decides with
+            :func:`default_show_progress` (on in a terminal or an interactive Jupyter
+            kernel, off when ``GAUSS_FLOWS_PROGRESS=0``, as under ``make`` and nbval).
 
     Returns:
         ``(trained_flow, losses)``, with ``losses = {"train": [...], "val": [...]}``:
@@ -91,8 +130,7 @@ def train_flow(
             f"{n_val} for validation; both need at least one."
         )
     if show_progress is None:
-        isatty = getattr(sys.stderr, "isatty", None)  # sys.stderr may be None
-        show_progress = bool(isatty and isatty())
+        show_progress = default_show_progress()
 
     steps_per_epoch = n_train // min(batch_size, n_train)
     schedule = optax.cosine_decay_schedule(

@@ -25,7 +25,11 @@ def main() -> int:
     sys.stdout.write(html.stdout)
     ok = html.returncode == 0 and "ENOTFOUND" not in html.stdout + html.stderr
     if ok:
-        print("\nSite built: open _build/html/index.html (serve it: `myst start`).")
+        print(
+            "\nSite built in _build/html. Serve it with `make serve` and open "
+            "http://127.0.0.1:8000/ (opened from disk, its pages do not load: each one "
+            "redirects to its folder URL and loads its assets from absolute paths)."
+        )
         return 0
     sys.stderr.write(html.stderr)
     print(

@@ -11,9 +11,17 @@
    - every citation and cross-reference resolved, and no link was left empty or
      pointing at an unknown target;
    - exercises are numbered, and every solution is collapsed (`:class: dropdown`);
+     a notebook `NN_name.ipynb` numbers its exercises `NN.1`, `NN.2`... (frontmatter
+     `numbering: {exercise: {enumerator: "NN.%s"}}`), so no two exercises of the
+     module share a number;
    - every notebook page has outputs and figures (image outputs, stored in the site's
      public folder), every labelled figure has an image, and no output is an error or
      a stderr stream;
+   - the teachers' page (`teaching.md`) refers to every exercise of the notebooks, so
+     its exercise table shows the same numbers as the notebooks;
+   - every figure (image output) has alt text: its `text/plain`, which the theme uses
+     as the image's `alt`, is a description (`_style.show(fig, alt=...)`), not
+     missing and not matplotlib's repr (`<Figure size 640x480 with 1 Axes>`);
    - every notebook page offers its `.ipynb` for download, its first code cell is the
      standard install cell, and the home page links it on Colab and Binder;
    - the logo and favicon of the site options were resolved.
@@ -51,6 +59,15 @@ HINTS = {
         "solution-end in different cells). Put the solution code in its own cell, labelled "
         "and tagged remove-cell, and embed it in a `:class: dropdown` solution: see "
         "'Exercises and solutions' in CONTRIBUTING.md."
+    ),
+    "numbered per notebook": (
+        "Put `numbering: {exercise: {enumerator: 'NN.%s'}}` in the notebook's frontmatter "
+        "(first cell), with NN the notebook's number: see 'Exercises and solutions' in "
+        "CONTRIBUTING.md."
+    ),
+    "alt text": (
+        "Show every figure with `_style.show(fig, alt='one sentence on what it shows')` "
+        "instead of plt.show(), then re-run the notebook (`make notebooks`)."
     ),
     "Undefined control sequence": (
         "Notebooks use plain LaTeX; the macros of myst.yml project.math are for the site's "
@@ -135,13 +152,26 @@ def check_links(name: str, tree: dict, cites: dict) -> list[str]:
     return problems
 
 
+def notebook_number(name: str) -> str | None:
+    """``"00"`` for ``notebooks/00_coupling_pattern.ipynb``; None for other pages."""
+    match = re.match(r"(\d+)_", Path(name).name)
+    return match.group(1) if name.endswith(".ipynb") and match else None
+
+
 def check_exercises(name: str, tree: dict) -> list[str]:
-    """Exercises are numbered; solutions are collapsed and point at an exercise."""
+    """Exercises are numbered (per notebook); solutions are collapsed and name one."""
     problems = []
     exercises = {n.get("identifier"): n for n in walk(tree) if n.get("type") == "exercise"}
+    number = notebook_number(name)
     for ident, node in exercises.items():
-        if not node.get("enumerator"):
+        enumerator = str(node.get("enumerator") or "")
+        if not enumerator:
             problems.append(f"{name}: exercise {ident!r} is not numbered")
+        elif number is not None and not re.fullmatch(rf"{number}\.\d+", enumerator):
+            problems.append(
+                f"{name}: exercise {ident!r} is 'Exercise {enumerator}', not numbered per "
+                f"notebook ('Exercise {number}.1', ...)"
+            )
     for node in walk(tree):
         if node.get("type") != "solution":
             continue
@@ -152,6 +182,18 @@ def check_exercises(name: str, tree: dict) -> list[str]:
         if target is None:
             problems.append(f"{name}: a solution does not name its exercise")
     return problems
+
+
+REPR_ALT = re.compile(r"^<.*>$|^<?Figure size\b", re.DOTALL)
+
+
+def alt_text(data: dict, public: Path) -> str:
+    """The alt text the theme gives an image output: its ``text/plain`` content."""
+    plain = data.get("text/plain") or {}
+    if "content" in plain:
+        return str(plain["content"])
+    path = public / str(plain.get("path", "")).lstrip("/")
+    return path.read_text() if plain.get("path") and path.is_file() else ""
 
 
 def _image_mimes(node: dict) -> list[str]:
@@ -167,9 +209,20 @@ def check_notebook(name: str, page: dict, public: Path) -> list[str]:
     if not outputs:
         problems.append(f"{name}: notebook page has no stored outputs")
     n_images = 0
+    labels = {id(o): f" {c.get('identifier')!r}" for c in walk(tree)
+              if c.get("type") == "container" and c.get("identifier")
+              for o in walk(c) if o.get("type") == "output"}
     for out in outputs:
         data = out.get("jupyter_data") or {}
         otype = data.get("output_type")
+        if any(m.startswith("image/") for m in data.get("data") or {}):
+            alt = alt_text(data["data"], public).strip()
+            label = labels.get(id(out), "")
+            if not alt:
+                problems.append(f"{name}: figure{label} has no alt text (no text/plain)")
+            elif REPR_ALT.search(alt):
+                problems.append(f"{name}: figure{label}: its alt text is a repr "
+                                f"({alt[:40]!r}), not a description")
         if otype == "error":
             problems.append(f"{name}: stores an error output ({data.get('ename')})")
         if otype == "stream" and data.get("name") == "stderr":
@@ -221,6 +274,20 @@ def check_launch_links(home: dict | None, notebook: str, github: str) -> list[st
     ]
 
 
+def check_teaching_page(pages: dict[str, dict], name: str = "teaching.md") -> list[str]:
+    """The teachers' page refers to every exercise of the notebooks."""
+    if name not in pages:
+        return []
+    referred = {n.get("identifier") for n in walk(pages[name]["mdast"])
+                if n.get("type") == "crossReference"}
+    return [
+        f"{name}: does not list exercise {n.get('identifier')!r} of {page_name}"
+        for page_name, page in pages.items() if page.get("kind") == "Notebook"
+        for n in walk(page["mdast"])
+        if n.get("type") == "exercise" and n.get("identifier") not in referred
+    ]
+
+
 def check_content(root: Path = ROOT) -> list[str]:
     """Check the built site content in ``root/_build/site``; return the problems."""
     site = root / "_build/site"
@@ -248,6 +315,7 @@ def check_content(root: Path = ROOT) -> list[str]:
         problems += check_exercises(name, page["mdast"])
         if page.get("kind") == "Notebook":
             problems += check_notebook(name, page, public)
+    problems += check_teaching_page(pages)
     github = project_yml.get("github", "")
     for entry in toc:
         if entry.endswith(".ipynb") and (root / entry).is_file():
@@ -311,6 +379,21 @@ def _drop_images(nb: dict) -> None:
                 del out["data"][mime]
 
 
+def _first_image(nb: dict) -> dict:
+    return next(o["data"] for c in nb["cells"] for o in c.get("outputs", [])
+                if any(m.startswith("image/") for m in o.get("data", {})))
+
+
+def _drop_numbering(nb: dict) -> None:
+    """Remove ``numbering`` from the frontmatter of the notebook's first cell."""
+    cell = nb["cells"][0]
+    source = "".join(cell["source"])
+    _, front, body = source.split("---\n", 2)
+    meta = yaml.safe_load(front)
+    meta.pop("numbering", None)
+    cell["source"] = f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}"
+
+
 def _edit_yml(root: Path, edit: Callable[[dict], None]) -> None:
     config = yaml.safe_load((root / "myst.yml").read_text())
     edit(config)
@@ -355,6 +438,26 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "notebook without figures": (
         lambda r: _edit_notebook(r, _drop_images),
         "no figures",
+    ),
+    "exercises not numbered per notebook": (
+        lambda r: _edit_notebook(r, _drop_numbering),
+        "numbered per notebook",
+    ),
+    "figure with matplotlib's repr as alt": (
+        lambda r: _edit_notebook(r, lambda nb: _first_image(nb).update(
+            {"text/plain": "<Figure size 640x480 with 1 Axes>"})),
+        "alt text is a repr",
+    ),
+    "figure without alt text": (
+        lambda r: _edit_notebook(r, lambda nb: _first_image(nb).pop("text/plain")),
+        "no alt text",
+    ),
+    "exercise missing from teaching.md": (
+        lambda r: (r / "teaching.md").write_text(
+            re.sub(r"\[\]\(#(ex-[\w-]+)\)", "an exercise", (r / "teaching.md").read_text(),
+                   count=0)
+        ),
+        "does not list exercise",
     ),
     "notebook without the install cell": (
         lambda r: _edit_notebook(r, lambda nb: nb["cells"].remove(
@@ -425,8 +528,8 @@ def main(argv: list[str] | None = None) -> int:
             if any(key in p for p in problems):
                 print(f"\nHint: {hint}")
         return 1
-    print("Site check passed: clean build, and every page, output, figure, citation, "
-          "cross-reference, solution and launch link checked.")
+    print("Site check passed: clean build, and every page, output, figure (alt text), "
+          "citation, cross-reference, exercise number, solution and launch link checked.")
     return 0
 
 

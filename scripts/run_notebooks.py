@@ -4,11 +4,13 @@ Usage: python scripts/run_notebooks.py notebooks/00_coupling_pattern.ipynb [...]
 
 Runs each notebook in a fresh kernel of the current environment (as nbval does in
 CI), with the working directory set to the notebook's folder, and prints its
-wall-clock run time.
+wall-clock run time. ``GAUSS_FLOWS_PROGRESS=0`` keeps ``train_flow``'s progress bar
+(stderr) out of the stored outputs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +35,7 @@ def run(path: Path) -> float:
 
 
 def main(paths: list[str]) -> None:
+    os.environ["GAUSS_FLOWS_PROGRESS"] = "0"  # inherited by the kernels
     total = 0.0
     for p in paths:
         seconds = run(Path(p))

@@ -71,6 +71,7 @@ def test_optimizer_is_adam_on_a_cosine_schedule_over_all_steps(flow, captured):
 
 
 def test_show_progress_none_follows_whether_stderr_is_a_terminal(flow, captured, monkeypatch):
+    monkeypatch.delenv("GAUSS_FLOWS_PROGRESS", raising=False)  # conftest.py sets it to 0
     data = jnp.zeros((100, 2))
     gf.train_flow(jr.key(0), flow, data)
     assert captured["show_progress"] is False
