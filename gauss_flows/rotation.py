@@ -10,19 +10,20 @@ diagonal layers model dependence (RBIG, :mod:`gauss_flows.rbig`).
   (:meth:`Rotation.pca`) or drawn uniformly from the rotation group
   (:meth:`Rotation.random`).
 - :func:`householder_rotation` is a *trainable* $Q = H_R \cdots H_1$, a product of $R$
-  flowjax ``Householder`` reflections $H_r = I - 2 v_r v_r^\top$ applied with
-  flowjax's ``Scan``; with $R = d$ it can reach every orthogonal matrix.
+  flowjax ``Householder`` reflections $H_r = I - 2 v_r v_r^\top$ in a flowjax
+  ``Chain``; with $R = d$ it can reach every orthogonal matrix. (Not a ``Scan`` over
+  stacked reflections: flowjax unwraps the stacked ``Parameterize`` before scanning,
+  which normalises all $R$ vectors *together*, and the result is not orthogonal.)
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from flowjax.bijections import AbstractBijection, Householder, Scan
+from flowjax.bijections import AbstractBijection, Chain, Householder
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from paramax import NonTrainable
 
@@ -88,7 +89,7 @@ class Rotation(AbstractBijection):
 
 def householder_rotation(
     key: PRNGKeyArray, dim: int, n_reflections: int | None = None
-) -> Scan:
+) -> Chain:
     r"""Trainable $Q = H_R \cdots H_1$ from $R$ flowjax ``Householder`` reflections.
 
     Args:
@@ -97,11 +98,11 @@ def householder_rotation(
         n_reflections: $R \ge 1$; defaults to $d$. $\det Q = (-1)^R$.
 
     Returns:
-        A flowjax ``Scan`` over the stacked reflections (log-det 0).
+        A flowjax ``Chain`` of the reflections (log-det 0).
     """
     check_positive_int(dim, "dim", minimum=2)
     n_reflections = dim if n_reflections is None else n_reflections
     check_positive_int(n_reflections, "n_reflections")
     keys = jr.split(key, n_reflections)
     dtype = jnp.result_type(float)
-    return Scan(eqx.filter_vmap(lambda k: Householder(jr.normal(k, (dim,), dtype)))(keys))
+    return Chain([Householder(jr.normal(k, (dim,), dtype)) for k in keys])

@@ -70,7 +70,7 @@ class Toy(eqx.Module):
 
     Class attributes: ``name``; ``entropy`` $H(p)$ in nats; ``entropy_se``, its
     standard error or error bound (0.0 if exact); ``entropy_method``, how it was got;
-    ``total_correlation`` $\mathrm{TC} = H(X_1) + H(X_2) - H(X)$ with
+    ``total_correlation`` TC = H(X_1) + H(X_2) - H(X) in nats, with
     ``total_correlation_se`` and ``total_correlation_method`` likewise.
     """
 
