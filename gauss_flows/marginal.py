@@ -25,6 +25,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import paramax
 from flowjax.bijections import AbstractBijection, Vmap
 from jax.scipy.special import logsumexp
 from jaxtyping import Array, ArrayLike
@@ -190,6 +191,12 @@ class MarginalGaussianization(AbstractBijection):
     @property
     def n_components(self) -> int:
         return self.mixtures.bijection.logits.shape[-1]
+
+    @property
+    def mixture_parameters(self) -> tuple[Array, Array, Array]:
+        r"""$(\log \pi, \mu, \sigma)$, each of shape ``(d, K)`` (weights normalised)."""
+        mixtures = paramax.unwrap(self.mixtures.bijection)
+        return jax.nn.log_softmax(mixtures.logits, axis=-1), mixtures.means, mixtures.scales
 
     def mixture(self, i: int) -> MixtureGaussianCDF:
         """Coordinate ``i``'s scalar mixture-CDF map."""
