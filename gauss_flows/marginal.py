@@ -143,8 +143,9 @@ class MarginalGaussianization(AbstractBijection):
         min_scale: float = 1e-3,
         n_iter: int = DEFAULT_N_ITER,
     ):
+        dtype = jnp.result_type(float)
         log_weights, means, scales = (
-            jnp.asarray(a, dtype=jnp.result_type(float)) for a in (log_weights, means, scales)
+            jnp.asarray(a, dtype=dtype) for a in (log_weights, means, scales)
         )
         if means.ndim != 2 or means.shape[0] < 1:
             raise ValueError(f"means must have shape (d, K), got {means.shape}.")
@@ -153,7 +154,8 @@ class MarginalGaussianization(AbstractBijection):
                 raise ValueError(
                     f"{name} must have the shape of means {means.shape}, got {arr.shape}."
                 )
-        for name, arr in (("log_weights", log_weights), ("means", means), ("scales", scales)):
+        named = (("log_weights", log_weights), ("means", means), ("scales", scales))
+        for name, arr in named:
             if not bool(jnp.all(jnp.isfinite(arr))):
                 raise ValueError(f"{name} must be finite.")
         template = MixtureGaussianCDF(means.shape[1], min_scale=min_scale, n_iter=n_iter)

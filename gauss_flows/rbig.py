@@ -26,7 +26,11 @@ from flowjax.distributions import StandardNormal, Transformed
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
 from gauss_flows.coupling import check_positive_int
-from gauss_flows.marginal import DEFAULT_MIN_SCALE_RATIO, MarginalGaussianization, check_data
+from gauss_flows.marginal import (
+    DEFAULT_MIN_SCALE_RATIO,
+    MarginalGaussianization,
+    check_data,
+)
 from gauss_flows.rotation import Rotation
 
 ROTATIONS = ("pca", "random")
@@ -91,7 +95,10 @@ def rbig(
             sets["train"], n_components, n_steps=n_steps, min_scale_ratio=min_scale_ratio
         )
         gaussianized, _ = _push(marginal, sets["train"])
-        rotate = Rotation.pca(gaussianized) if rotation == "pca" else Rotation.random(key_l, dim)
+        if rotation == "pca":
+            rotate = Rotation.pca(gaussianized)
+        else:
+            rotate = Rotation.random(key_l, dim)
         for layer in (marginal, rotate):
             layers.append(layer)
             for name, x in sets.items():

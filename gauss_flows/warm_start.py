@@ -34,14 +34,17 @@ from jaxtyping import Array, ArrayLike
 
 from gauss_flows.affine import LogScaleAffine
 from gauss_flows.coupling import Coupling
-from gauss_flows.marginal import DEFAULT_MIN_SCALE_RATIO, check_data, fit_marginal_mixtures
+from gauss_flows.marginal import (
+    DEFAULT_MIN_SCALE_RATIO,
+    check_data,
+    fit_marginal_mixtures,
+)
 from gauss_flows.mixture_cdf import MixtureGaussianCDF
 
 
 def _trainable(tree) -> Array:
-    params = eqx.filter(
-        tree, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable)
-    )
+    is_fixed = lambda leaf: isinstance(leaf, paramax.NonTrainable)  # noqa: E731
+    params = eqx.filter(tree, eqx.is_inexact_array, is_leaf=is_fixed)
     return ravel_pytree(params)[0]
 
 
@@ -90,7 +93,8 @@ def fitted_transformers(
     x_active = check_data(x_active, "x_active", dim=len(coupling.active))
     if isinstance(template, MixtureGaussianCDF):
         log_w, means, scales = fit_marginal_mixtures(
-            x_active, template.n_components, n_steps=n_steps, min_scale_ratio=min_scale_ratio
+            x_active, template.n_components, n_steps=n_steps,
+            min_scale_ratio=min_scale_ratio,
         )
         floor = template.scales.kwargs["floor"]
         raw = paramax.utils.inv_softplus(jnp.maximum(scales, 2 * floor) - floor)
@@ -122,8 +126,9 @@ def _output_layer(conditioner) -> Callable:
         get = lambda c: c.output  # noqa: E731
     else:
         raise ValueError(
-            f"cannot warm-start a coupling whose conditioner is {type(conditioner).__name__}:"
-            " it must be an eqx.nn.MLP or have an eqx.nn.Linear attribute `output`."
+            "cannot warm-start a coupling whose conditioner is "
+            f"{type(conditioner).__name__}: it must be an eqx.nn.MLP or have an "
+            "eqx.nn.Linear attribute `output`."
         )
     if get(conditioner).bias is None:
         raise ValueError("cannot warm-start: the conditioner's output layer has no bias.")
@@ -143,8 +148,9 @@ def _warm_layer(coupling: Coupling, x: Array, **fit_kwargs) -> Coupling:
     )
     layer = eqx.tree_at(lambda c: c.conditioner, coupling, conditioner)
     probe = jnp.zeros(out.weight.shape[1:], out.weight.dtype)
+    at_data = layer.transformer_params(x[0, list(coupling.passive)]).reshape(-1)
     if not bool(jnp.all(get(conditioner)(probe) == bias)) or not bool(
-        jnp.allclose(layer.transformer_params(x[0, list(coupling.passive)]).reshape(-1), bias)
+        jnp.allclose(at_data, bias)
     ):
         raise ValueError(
             "cannot warm-start: with a zero output kernel the conditioner does not "
@@ -170,7 +176,8 @@ def _map_layers(bijection: AbstractBijection, fn: Callable) -> AbstractBijection
         new_arrays = [eqx.filter(s, eqx.is_array) for s in steps]
         stacked = jax.tree.map(lambda *a: jnp.stack(a), *new_arrays)
         new_static = eqx.filter(steps[0], eqx.is_array, inverse=True)
-        return eqx.tree_at(lambda s: s.bijection, bijection, eqx.combine(stacked, new_static))
+        new = eqx.combine(stacked, new_static)
+        return eqx.tree_at(lambda s: s.bijection, bijection, new)
     if isinstance(bijection, Chain):
         new = tuple(_map_layers(b, fn) for b in bijection.bijections)
         return eqx.tree_at(lambda c: c.bijections, bijection, new)

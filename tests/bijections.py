@@ -121,7 +121,9 @@ BIJECTIONS: dict[str, BijectionFactory] = {
         key, shape=(4,), n_bins=5, interval=3.0, nn_width=16, nn_depth=1
     ),
     "marginal_d3": _random_marginal,
-    "rotation_fixed_d3": lambda key: Chain([_random_marginal(key), gf.Rotation.random(key, 3)]),
+    "rotation_fixed_d3": lambda key: Chain(
+        [_random_marginal(key), gf.Rotation.random(key, 3)]
+    ),
     "rotation_householder_d3": lambda key: Chain(
         [_random_marginal(key), gf.householder_rotation(key, 3, n_reflections=2)]
     ),

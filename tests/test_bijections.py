@@ -45,9 +45,8 @@ def _contract(bijection, x, cond):
     # Written to trace each pass once (compile time dominates the suite): the primal
     # outputs come out of the same traces as the Jacobian and the gradients.
     # Fixed parts (paramax.NonTrainable, e.g. a fixed rotation) are not parameters.
-    params, static = eqx.partition(
-        bijection, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, paramax.NonTrainable)
-    )
+    is_fixed = lambda leaf: isinstance(leaf, paramax.NonTrainable)  # noqa: E731
+    params, static = eqx.partition(bijection, eqx.is_inexact_array, is_leaf=is_fixed)
 
     def forward(p, x, c):
         z, log_det = eqx.combine(p, static).transform_and_log_det(x, c)

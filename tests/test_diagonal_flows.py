@@ -100,7 +100,8 @@ def test_rotations_are_orthogonal_with_zero_log_det(make, moons, x64):
     assert float(log_det) == 0.0
     np.testing.assert_allclose(rot.inverse(z), x[0], atol=1e-12)
     if make == "pca":  # the principal axes decorrelate the data, largest variance first
-        cov = np.cov(np.asarray(jax.vmap(rot.transform)(x @ jnp.array([[1.0, 0.5], [0.0, 1.0]]))).T)
+        sheared = x @ jnp.array([[1.0, 0.5], [0.0, 1.0]])
+        cov = np.cov(np.asarray(jax.vmap(rot.transform)(sheared)).T)
         assert abs(cov[0, 1]) < 1e-10 and cov[0, 0] > cov[1, 1]
     if make != "householder":
         assert np.linalg.det(np.asarray(jac)) > 0  # a proper rotation
