@@ -5,10 +5,20 @@ from gauss_flows import datasets
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
 from gauss_flows.flows import coupling_flow
+from gauss_flows.marginal import MarginalGaussianization, fit_marginal_mixtures
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
 from gauss_flows.normal_quantile import ndtri_of_log
+from gauss_flows.rbig import rbig
+from gauss_flows.rotation import Rotation, householder_rotation
 from gauss_flows.rq_spline import RQSpline, RQSplineCoupling
 from gauss_flows.training import default_show_progress, train_flow
+from gauss_flows.warm_start import (
+    diagonal_flow,
+    diagonal_layer,
+    fitted_transformers,
+    transformer_parameters,
+    warm_start,
+)
 
 __all__ = [
     "AffineCoupling",
@@ -16,15 +26,25 @@ __all__ = [
     "DeepSigmoid",
     "DeepSigmoidCoupling",
     "LogScaleAffine",
+    "MarginalGaussianization",
     "MixtureGaussianCDF",
     "MixtureGaussianCDFCoupling",
     "RQSpline",
     "RQSplineCoupling",
+    "Rotation",
     "coupling_flow",
     "datasets",
     "default_mask",
     "default_show_progress",
+    "diagonal_flow",
+    "diagonal_layer",
+    "fit_marginal_mixtures",
+    "fitted_transformers",
+    "householder_rotation",
     "ndtri_of_log",
+    "rbig",
     "train_flow",
+    "transformer_parameters",
+    "warm_start",
 ]
 __version__ = "0.1.0"

@@ -17,8 +17,9 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from flowjax.bijections import AbstractBijection, Vmap
+from flowjax.bijections import AbstractBijection, Chain, Vmap
 from jaxtyping import Array, PRNGKeyArray
+from paramax import NonTrainable
 
 import gauss_flows as gf
 
@@ -67,6 +68,15 @@ def _random_mixture(key: PRNGKeyArray) -> gf.MixtureGaussianCDF:
     )
 
 
+def _random_marginal(key: PRNGKeyArray, dim: int = 3) -> gf.MarginalGaussianization:
+    k1, k2, k3 = jr.split(key, 3)
+    return gf.MarginalGaussianization(
+        jr.normal(k1, (dim, 4)),
+        jr.normal(k2, (dim, 4)),
+        jr.uniform(k3, (dim, 4), minval=0.5, maxval=2.0),
+    )
+
+
 def _random_affine(key: PRNGKeyArray) -> gf.LogScaleAffine:
     k1, k2 = jr.split(key)
     return gf.LogScaleAffine(jr.normal(k1, ()), 0.5 * jr.normal(k2, ()))
@@ -110,12 +120,28 @@ BIJECTIONS: dict[str, BijectionFactory] = {
     "rq_spline_d4": lambda key: gf.RQSplineCoupling(
         key, shape=(4,), n_bins=5, interval=3.0, nn_width=16, nn_depth=1
     ),
+    "marginal_d3": _random_marginal,
+    "rotation_fixed_d3": lambda key: Chain(
+        [_random_marginal(key), gf.Rotation.random(key, 3)]
+    ),
+    "rotation_householder_d3": lambda key: Chain(
+        [_random_marginal(key), gf.householder_rotation(key, 3, n_reflections=2)]
+    ),
 }
+
+#: Entries with a dense Jacobian (rotations): the tests of triangular structure and of
+#: the log-det as a sum of log-diagonal entries do not apply to them.
+DENSE: set[str] = {"rotation_fixed_d3", "rotation_householder_d3"}
 
 
 def perturb(bijection: AbstractBijection, key: PRNGKeyArray, scale: float = 0.3):
-    """Add ``scale * N(0, 1)`` noise to every floating-point array of ``bijection``."""
-    params, static = eqx.partition(bijection, eqx.is_inexact_array)
+    """Add ``scale * N(0, 1)`` noise to every trainable floating-point array.
+
+    Fixed parts (``paramax.NonTrainable``, e.g. a fixed rotation) are left alone.
+    """
+    params, static = eqx.partition(
+        bijection, eqx.is_inexact_array, is_leaf=lambda leaf: isinstance(leaf, NonTrainable)
+    )
     leaves, treedef = jax.tree.flatten(params)
     keys = jr.split(key, len(leaves))
     leaves = [

@@ -2,7 +2,8 @@
 
 ``toys``: the 2-D toys (``TOYS``, one sampler function per toy, the entropy tools).
 Every data set has the same interface: ``sample(key, n)``, ``log_prob(x)`` and
-``entropy`` with its error ``entropy_se`` and ``entropy_method``.
+``entropy`` with its error ``entropy_se`` and ``entropy_method``; the 2-D toys also
+carry their ``total_correlation`` (with ``_se`` and ``_method``).
 """
 
 from gauss_flows.datasets.toys import (
@@ -19,9 +20,14 @@ from gauss_flows.datasets.toys import (
     eight_gaussians,
     entropy_table,
     estimate_entropy,
+    estimate_total_correlation,
+    marginal_entropy,
+    marginal_log_prob,
     pinwheel,
     quadrature_entropy,
     spiral,
+    total_correlation,
+    total_correlation_table,
     two_moons,
 )
 
@@ -39,8 +45,13 @@ __all__ = [
     "eight_gaussians",
     "entropy_table",
     "estimate_entropy",
+    "estimate_total_correlation",
+    "marginal_entropy",
+    "marginal_log_prob",
     "pinwheel",
     "quadrature_entropy",
     "spiral",
+    "total_correlation",
+    "total_correlation_table",
     "two_moons",
 ]

@@ -1,0 +1,265 @@
+r"""Warm start of a coupling flow at a fitted diagonal flow, and its diagonal twin.
+
+If a coupling's conditioner ends in a linear output layer $h \mapsto Wh + c$ and
+$W = 0$, then $\theta = c_\phi(x_A) = c$ for every input: the block
+$\partial z_B / \partial x_A$ of the Jacobian vanishes and the layer *is* the diagonal
+layer $z_B = T_c(x_B)$, $z_A = x_A$. :func:`warm_start` sets $W = 0$ and
+$c = (\theta_i)_{i \in B}$, the transformer parameters fitted to the data pushed
+through the earlier layers, for every layer in turn; the flow then starts as a fitted
+diagonal flow and gradient descent switches the conditioners on where the data has
+dependence. :func:`diagonal_flow` rebuilds that diagonal flow with flowjax's
+``Stack`` (``Identity`` on $A$, $T_{c_i}$ on $B$), for checks.
+
+Transformers that can be fitted: :class:`~gauss_flows.MixtureGaussianCDF` (EM,
+:func:`~gauss_flows.fit_marginal_mixtures`, with the template's $K$; every layer is
+refitted to its own input, so no mixture starts with equal components) and
+:class:`~gauss_flows.LogScaleAffine` (standardisation, $e^{s} = 1/\mathrm{sd}$,
+$t = -\mathrm{mean}/\mathrm{sd}$). Conditioners: ``eqx.nn.MLP`` (output layer
+``layers[-1]``) or any module whose attribute ``output`` is an ``eqx.nn.Linear``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import paramax
+from flowjax.bijections import AbstractBijection, Chain, Identity, Invert, Scan, Stack
+from flowjax.distributions import Transformed
+from jax.flatten_util import ravel_pytree
+from jaxtyping import Array, ArrayLike
+
+from gauss_flows.affine import LogScaleAffine
+from gauss_flows.coupling import Coupling
+from gauss_flows.marginal import (
+    DEFAULT_MIN_SCALE_RATIO,
+    check_data,
+    fit_marginal_mixtures,
+)
+from gauss_flows.mixture_cdf import MixtureGaussianCDF
+
+
+def _trainable(tree) -> Array:
+    is_fixed = lambda leaf: isinstance(leaf, paramax.NonTrainable)  # noqa: E731
+    params = eqx.filter(tree, eqx.is_inexact_array, is_leaf=is_fixed)
+    return ravel_pytree(params)[0]
+
+
+def template_transformer(coupling: Coupling) -> AbstractBijection:
+    """The coupling's transformer at zero conditioner output (its template)."""
+    return coupling.transformer_constructor(jnp.zeros(coupling.n_params))
+
+
+def transformer_parameters(coupling: Coupling, transformer: AbstractBijection) -> Array:
+    r"""The vector $v$ with ``coupling.transformer_constructor(v) == transformer``.
+
+    The inverse of ``transformer_constructor``: the transformer's trainable arrays,
+    ravelled in the constructor's order, minus the template's. ``transformer`` must
+    have the template's structure (same class, $K$, bounds).
+    """
+    template = template_transformer(coupling)
+    same = jax.tree.structure(eqx.filter(template, eqx.is_array)) == jax.tree.structure(
+        eqx.filter(transformer, eqx.is_array)
+    )
+    if not same or type(transformer) is not type(template):
+        raise ValueError(
+            f"transformer must have the structure of the coupling's template "
+            f"{type(template).__name__}, got {type(transformer).__name__}."
+        )
+    v = _trainable(transformer) - _trainable(template)
+    if v.shape != (coupling.n_params,):
+        raise ValueError(
+            f"transformer has {v.shape[0]} trainable numbers; the coupling expects "
+            f"{coupling.n_params}."
+        )
+    return v
+
+
+def fitted_transformers(
+    coupling: Coupling,
+    x_active: ArrayLike,
+    *,
+    n_steps: int = 100,
+    min_scale_ratio: float = DEFAULT_MIN_SCALE_RATIO,
+) -> AbstractBijection:
+    r"""The coupling's transformer fitted to each column of ``x_active`` (``(n, |B|)``).
+
+    Returns the transformers stacked along a leading axis of size $|B|$.
+    """
+    template = template_transformer(coupling)
+    x_active = check_data(x_active, "x_active", dim=len(coupling.active))
+    if isinstance(template, MixtureGaussianCDF):
+        log_w, means, scales = fit_marginal_mixtures(
+            x_active, template.n_components, n_steps=n_steps,
+            min_scale_ratio=min_scale_ratio,
+        )
+        floor = template.scales.kwargs["floor"]
+        raw = paramax.utils.inv_softplus(jnp.maximum(scales, 2 * floor) - floor)
+        return eqx.tree_at(
+            lambda m: (m.logits, m.means, m.scales.args[0]), template, (log_w, means, raw)
+        )
+    if isinstance(template, LogScaleAffine):
+        mean, std = x_active.mean(0), x_active.std(0)
+        s = -jnp.log(std)
+        bound = template.log_scale_bound
+        if bound is not None:
+            if not bool(jnp.all(jnp.abs(s) < bound)):
+                raise ValueError(
+                    f"cannot warm-start: the fitted log-scales {np.asarray(s)} exceed the "
+                    f"coupling's log_scale_bound {bound}."
+                )
+            s = bound * jnp.arctanh(s / bound)
+        return eqx.tree_at(lambda a: (a.shift, a.log_scale), template, (-mean / std, s))
+    raise ValueError(
+        f"cannot warm-start a coupling whose transformer is {type(template).__name__}: "
+        "only MixtureGaussianCDF and LogScaleAffine transformers can be fitted to data."
+    )
+
+
+def _output_layer(conditioner) -> Callable:
+    if isinstance(conditioner, eqx.nn.MLP):
+        get = lambda c: c.layers[-1]  # noqa: E731
+    elif isinstance(getattr(conditioner, "output", None), eqx.nn.Linear):
+        get = lambda c: c.output  # noqa: E731
+    else:
+        raise ValueError(
+            "cannot warm-start a coupling whose conditioner is "
+            f"{type(conditioner).__name__}: it must be an eqx.nn.MLP or have an "
+            "eqx.nn.Linear attribute `output`."
+        )
+    if get(conditioner).bias is None:
+        raise ValueError("cannot warm-start: the conditioner's output layer has no bias.")
+    return get
+
+
+def _warm_layer(coupling: Coupling, x: Array, **fit_kwargs) -> Coupling:
+    stacked = fitted_transformers(coupling, x[:, list(coupling.active)], **fit_kwargs)
+    params = eqx.filter_vmap(lambda t: transformer_parameters(coupling, t))(stacked)
+    get = _output_layer(coupling.conditioner)
+    out = get(coupling.conditioner)
+    bias = params.reshape(-1).astype(out.bias.dtype)
+    conditioner = eqx.tree_at(
+        lambda c: (get(c).weight, get(c).bias),
+        coupling.conditioner,
+        (jnp.zeros_like(out.weight), bias),
+    )
+    layer = eqx.tree_at(lambda c: c.conditioner, coupling, conditioner)
+    probe = jnp.zeros(out.weight.shape[1:], out.weight.dtype)
+    at_data = layer.transformer_params(x[0, list(coupling.passive)]).reshape(-1)
+    if not bool(jnp.all(get(conditioner)(probe) == bias)) or not bool(
+        jnp.allclose(at_data, bias)
+    ):
+        raise ValueError(
+            "cannot warm-start: with a zero output kernel the conditioner does not "
+            "return its output bias (a final activation or a skip path after it?)."
+        )
+    return layer
+
+
+@eqx.filter_jit
+def _push(layer: AbstractBijection, x: Array) -> Array:
+    return jax.vmap(layer.transform)(x)
+
+
+def _map_layers(bijection: AbstractBijection, fn: Callable) -> AbstractBijection:
+    """Apply ``fn`` to every layer in data-to-latent order, keeping the stacking."""
+    if isinstance(bijection, Scan):
+        arrays, static = eqx.partition(bijection.bijection, eqx.is_array)
+        n = jax.tree.leaves(arrays)[0].shape[0]
+        steps = [
+            _map_layers(eqx.combine(jax.tree.map(lambda a: a[i], arrays), static), fn)
+            for i in range(n)
+        ]
+        new_arrays = [eqx.filter(s, eqx.is_array) for s in steps]
+        stacked = jax.tree.map(lambda *a: jnp.stack(a), *new_arrays)
+        new_static = eqx.filter(steps[0], eqx.is_array, inverse=True)
+        new = eqx.combine(stacked, new_static)
+        return eqx.tree_at(lambda s: s.bijection, bijection, new)
+    if isinstance(bijection, Chain):
+        new = tuple(_map_layers(b, fn) for b in bijection.bijections)
+        return eqx.tree_at(lambda c: c.bijections, bijection, new)
+    return fn(bijection)
+
+
+def _check_flow(flow) -> AbstractBijection:
+    if not isinstance(flow, Transformed) or not isinstance(flow.bijection, Invert):
+        raise ValueError(
+            "flow must be a flowjax Transformed whose bijection is Invert(layers), "
+            "as gauss_flows.coupling_flow returns."
+        )
+    return flow.bijection.bijection
+
+
+def warm_start(
+    flow: Transformed,
+    data: ArrayLike,
+    *,
+    n_steps: int = 100,
+    min_scale_ratio: float = DEFAULT_MIN_SCALE_RATIO,
+) -> Transformed:
+    r"""``flow`` with every coupling started at the diagonal layer fitted to ``data``.
+
+    Layer $f_l$'s transformers are fitted to $x^{(l-1)} = f_{l-1}(\dots f_1(x))$,
+    the data pushed through the (already warm-started) earlier layers; then its output
+    kernel is set to 0 and its output bias to the fitted parameters. Other layers
+    (e.g. rotations) are kept and the data pushed through them.
+
+    Args:
+        flow: A ``Transformed`` from :func:`gauss_flows.coupling_flow` (or built the
+            same way: ``Invert`` of ``Chain``/``Scan`` stacks of layers).
+        data: Training samples, shape ``(n, d)``, finite.
+        n_steps, min_scale_ratio: EM settings of mixture transformers.
+
+    Raises:
+        ValueError: bad data, no coupling in the flow, or a coupling whose transformer
+            or conditioner cannot be warm-started.
+    """
+    stack = _check_flow(flow)
+    data = check_data(data, dim=flow.shape[0]).astype(jnp.result_type(float))
+    state = {"x": data, "n_couplings": 0}
+
+    def fn(layer: AbstractBijection) -> AbstractBijection:
+        if isinstance(layer, Coupling):
+            layer = _warm_layer(layer, state["x"], n_steps=n_steps,
+                                min_scale_ratio=min_scale_ratio)
+            state["n_couplings"] += 1
+        state["x"] = _push(layer, state["x"])
+        return layer
+
+    new_stack = _map_layers(stack, fn)
+    if state["n_couplings"] == 0:
+        raise ValueError("flow has no gauss_flows.Coupling layer to warm-start.")
+    return eqx.tree_at(lambda f: f.bijection.bijection, flow, new_stack)
+
+
+def diagonal_layer(coupling: Coupling) -> Stack:
+    r"""The diagonal layer equal to a coupling whose output kernel is zero.
+
+    ``Stack`` of ``Identity`` on the passive coordinates and $T_{c_i}$ on the active
+    ones, with $c$ the output bias. ``ValueError`` if the kernel is not exactly zero.
+    """
+    get = _output_layer(coupling.conditioner)
+    out = get(coupling.conditioner)
+    if bool(jnp.any(out.weight != 0)):
+        raise ValueError("the coupling's output kernel is not zero: it is not diagonal.")
+    params = out.bias.reshape(len(coupling.active), coupling.n_params)
+    scalars: list[AbstractBijection] = [Identity() for _ in range(coupling.shape[0])]
+    for j, i in enumerate(coupling.active):
+        scalars[i] = coupling.transformer_constructor(params[j])
+    return Stack(scalars)
+
+
+def diagonal_flow(flow: Transformed) -> Transformed:
+    """``flow`` with every zero-kernel coupling replaced by its :func:`diagonal_layer`."""
+    stack = _check_flow(flow)
+    layers: list[AbstractBijection] = []
+
+    def fn(layer):
+        layers.append(diagonal_layer(layer) if isinstance(layer, Coupling) else layer)
+        return layer
+
+    _map_layers(stack, fn)
+    return Transformed(flow.base_dist, Invert(Chain(layers)))
