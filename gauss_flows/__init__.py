@@ -1,16 +1,19 @@
 """gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract."""
 
+from gauss_flows.actnorm import ActNorm, initialize_actnorm
 from gauss_flows.affine import AffineCoupling, LogScaleAffine
 from gauss_flows import datasets
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
 from gauss_flows.flows import coupling_flow
+from gauss_flows.gradient_norms import layer_gradient_norms, record_gradient_norms
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
 from gauss_flows.normal_quantile import ndtri_of_log
 from gauss_flows.rq_spline import RQSpline, RQSplineCoupling
 from gauss_flows.training import train_flow
 
 __all__ = [
+    "ActNorm",
     "AffineCoupling",
     "Coupling",
     "DeepSigmoid",
@@ -23,7 +26,10 @@ __all__ = [
     "coupling_flow",
     "datasets",
     "default_mask",
+    "initialize_actnorm",
+    "layer_gradient_norms",
     "ndtri_of_log",
+    "record_gradient_norms",
     "train_flow",
 ]
 __version__ = "0.1.0"

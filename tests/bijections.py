@@ -110,6 +110,7 @@ BIJECTIONS: dict[str, BijectionFactory] = {
     "rq_spline_d4": lambda key: gf.RQSplineCoupling(
         key, shape=(4,), n_bins=5, interval=3.0, nn_width=16, nn_depth=1
     ),
+    "actnorm_d4": lambda key: gf.ActNorm((4,)).initialized(1 + 2 * jr.normal(key, (64, 4))),
 }
 
 
