@@ -102,6 +102,11 @@ def _count_actnorms(tree) -> int:
     return sum(is_actnorm(leaf) for leaf in jax.tree.leaves(tree, is_leaf=is_actnorm))
 
 
+@eqx.filter_jit
+def _push(bijection: AbstractBijection, x: Array) -> Array:
+    return eqx.filter_vmap(bijection.transform)(x)  # compiled once per layer structure
+
+
 def _initialize(bijection: AbstractBijection, x: Array) -> tuple[AbstractBijection, Array]:
     """``(bijection with its ActNorms set from x, bijection.transform of x)``."""
     if isinstance(bijection, ActNorm):
@@ -127,7 +132,7 @@ def _initialize(bijection: AbstractBijection, x: Array) -> tuple[AbstractBijecti
             f"initialize_actnorm cannot reach the ActNorm inside a "
             f"{type(bijection).__name__}; it follows Chain and Scan only."
         )
-    return bijection, eqx.filter_vmap(bijection.transform)(x)
+    return bijection, _push(bijection, x)
 
 
 def initialize_actnorm(flow, data: ArrayLike):
