@@ -1,10 +1,12 @@
 """gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract."""
 
+from gauss_flows.actnorm import ActNorm, initialize_actnorm
 from gauss_flows.affine import AffineCoupling, LogScaleAffine
 from gauss_flows import datasets
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
 from gauss_flows.flows import coupling_flow
+from gauss_flows.gradient_norms import layer_gradient_norms, record_gradient_norms
 from gauss_flows.marginal import MarginalGaussianization, fit_marginal_mixtures
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
 from gauss_flows.normal_quantile import ndtri_of_log
@@ -21,6 +23,7 @@ from gauss_flows.warm_start import (
 )
 
 __all__ = [
+    "ActNorm",
     "AffineCoupling",
     "Coupling",
     "DeepSigmoid",
@@ -41,8 +44,11 @@ __all__ = [
     "fit_marginal_mixtures",
     "fitted_transformers",
     "householder_rotation",
+    "initialize_actnorm",
+    "layer_gradient_norms",
     "ndtri_of_log",
     "rbig",
+    "record_gradient_norms",
     "train_flow",
     "transformer_parameters",
     "warm_start",

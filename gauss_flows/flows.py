@@ -22,6 +22,7 @@ from flowjax.bijections import AbstractBijection, Chain, Invert, Scan
 from flowjax.distributions import StandardNormal, Transformed
 from jaxtyping import PRNGKeyArray
 
+from gauss_flows.actnorm import ActNorm
 from gauss_flows.coupling import Coupling, _check_shape, check_positive_int, default_mask
 
 #: Names accepted by ``coupling_flow(coupling=...)``, mapped to attribute names of
@@ -66,6 +67,7 @@ def coupling_flow(
     coupling: str | type[Coupling] = "affine",
     nn_width: int = 32,
     nn_depth: int = 2,
+    actnorm: bool = False,
     **coupling_kwargs,
 ) -> Transformed:
     r"""A standard-normal base pushed through ``n_layers`` alternating coupling layers.
@@ -79,6 +81,8 @@ def coupling_flow(
             ``coupling(key, shape=shape, mask=..., nn_width=..., nn_depth=...,
             **coupling_kwargs)``).
         nn_width, nn_depth: Hidden width and depth of each layer's MLP conditioner.
+        actnorm: If ``True``, put a :class:`gauss_flows.ActNorm` before each coupling
+            (identity until :func:`gauss_flows.initialize_actnorm` sets it from data).
         **coupling_kwargs: Passed to every layer (e.g. ``n_components``,
             ``log_scale_bound``, ``zero_init``). ``mask`` is set by the factory.
 
@@ -90,6 +94,8 @@ def coupling_flow(
     """
     dim = _check_shape(shape)
     check_positive_int(n_layers, "n_layers")
+    if not isinstance(actnorm, bool):
+        raise ValueError(f"actnorm must be True or False, got {actnorm!r}.")
     if "mask" in coupling_kwargs:
         raise ValueError("coupling_flow sets the masks itself (alternating); drop mask=.")
     cls = resolve_coupling(coupling)
@@ -97,10 +103,11 @@ def coupling_flow(
     mask_b = ~mask_a
 
     def layer(key: PRNGKeyArray, mask) -> AbstractBijection:
-        return cls(
+        coupling = cls(
             key, shape=(dim,), mask=mask, nn_width=nn_width, nn_depth=nn_depth,
             **coupling_kwargs,
         )
+        return Chain([ActNorm((dim,)), coupling]) if actnorm else coupling
 
     def pair(key: PRNGKeyArray) -> Chain:
         key_a, key_b = jr.split(key)

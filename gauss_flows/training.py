@@ -3,7 +3,9 @@ r"""Maximum-likelihood training: a thin wrapper over flowjax's ``fit_to_data``.
 Minimises the mean negative log-likelihood $-\frac{1}{n}\sum_i \log p_\theta(x_i)$ with
 Adam on a cosine-decayed learning rate, gradients clipped to a global norm, on a random
 train split; the held-out split gives the validation loss used for early stopping
-(and the returned parameters are those of the best validation epoch).
+(and the returned parameters are those of the best validation epoch). With
+``record_grad_norms=True`` an optax transformation observes the raw gradient of every
+step and records the norm of each layer's part (:mod:`gauss_flows.gradient_norms`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -19,6 +22,8 @@ from flowjax.train import fit_to_data
 from jaxtyping import ArrayLike, PRNGKeyArray
 
 from gauss_flows.coupling import check_positive_int
+from gauss_flows.flows import coupling_layers
+from gauss_flows.gradient_norms import record_gradient_norms
 
 
 def _check_positive(value: float, name: str) -> float:
@@ -78,7 +83,8 @@ def train_flow(
     max_patience: int = 10,
     clip_norm: float = 1.0,
     show_progress: bool | None = None,
-) -> tuple[AbstractDistribution, dict[str, list[float]]]:
+    record_grad_norms: bool = False,
+) -> tuple[AbstractDistribution, dict[str, list]]:
     r"""Fit ``flow`` to ``data`` by maximum likelihood.
 
     The optimiser is ``clip_by_global_norm(clip_norm)`` then Adam with a cosine decay
@@ -98,10 +104,16 @@ def train_flow(
         show_progress: Progress bar on/off; ``None`` decides with
             :func:`default_show_progress` (on in a terminal or an interactive Jupyter
             kernel, off when ``GAUSS_FLOWS_PROGRESS=0``, as under ``make`` and nbval).
+        record_grad_norms: If ``True`` (``flow`` must come from
+            :func:`gauss_flows.coupling_flow`), also return the per-layer norms of the
+            raw minibatch gradient (before clipping) at every step.
 
     Returns:
         ``(trained_flow, losses)``, with ``losses = {"train": [...], "val": [...]}``:
-        the mean negative log-likelihood per epoch, as Python floats.
+        the mean negative log-likelihood per epoch, as Python floats. With
+        ``record_grad_norms``, ``losses["grad_norms"]`` is a list with one entry per
+        step, each a list of ``L`` floats: the gradient norm of each layer of
+        :func:`gauss_flows.flows.coupling_layers`, in data-to-latent order.
     """
     data = jnp.asarray(data)
     shape = tuple(flow.shape)
@@ -137,7 +149,14 @@ def train_flow(
         learning_rate, decay_steps=max_epochs * steps_per_epoch
     )
     optimizer = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
-    return fit_to_data(
+    grad_norms: dict[int, list[float]] = {}
+    if not isinstance(record_grad_norms, bool):
+        raise ValueError(f"record_grad_norms must be True or False, got {record_grad_norms!r}.")
+    if record_grad_norms:
+        coupling_layers(flow)  # raises a clear error for a flow it cannot map to layers
+        record = record_gradient_norms(lambda i, g: grad_norms.update({i: g.tolist()}))
+        optimizer = optax.chain(record, optimizer)
+    trained, losses = fit_to_data(
         key,
         flow,
         data,
@@ -148,3 +167,7 @@ def train_flow(
         max_patience=max_patience,
         show_progress=bool(show_progress),
     )
+    if record_grad_norms:
+        jax.effects_barrier()  # every step's callback has run
+        losses["grad_norms"] = [grad_norms[i] for i in sorted(grad_norms)]
+    return trained, losses

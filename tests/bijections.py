@@ -127,6 +127,7 @@ BIJECTIONS: dict[str, BijectionFactory] = {
     "rotation_householder_d3": lambda key: Chain(
         [_random_marginal(key), gf.householder_rotation(key, 3, n_reflections=2)]
     ),
+    "actnorm_d4": lambda key: gf.ActNorm((4,)).initialized(1 + 2 * jr.normal(key, (64, 4))),
 }
 
 #: Entries with a dense Jacobian (rotations): the tests of triangular structure and of
