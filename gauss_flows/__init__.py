@@ -1,7 +1,8 @@
 """gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract."""
 
 from gauss_flows.affine import AffineCoupling, LogScaleAffine
-from gauss_flows import datasets
+from gauss_flows import conditioners, datasets, masks
+from gauss_flows.conditioners import ResidualMLP
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
 from gauss_flows.flows import coupling_flow
@@ -20,9 +21,12 @@ __all__ = [
     "MixtureGaussianCDFCoupling",
     "RQSpline",
     "RQSplineCoupling",
+    "ResidualMLP",
+    "conditioners",
     "coupling_flow",
     "datasets",
     "default_mask",
+    "masks",
     "ndtri_of_log",
     "train_flow",
 ]
