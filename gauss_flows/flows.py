@@ -114,7 +114,7 @@ def coupling_flow(
     if "mask" in coupling_kwargs:
         raise ValueError("coupling_flow sets the masks itself; use masks= instead of mask=.")
     if n_layers is None:
-        n_layers = 4 if isinstance(masks, str) else len(masks)
+        n_layers = 4 if isinstance(masks, str) or not hasattr(masks, "__len__") else len(masks)
     check_positive_int(n_layers, "n_layers")
     cls = resolve_coupling(coupling)
     mask_list = resolve_masks(masks, dim, n_layers, grid, key)

@@ -110,6 +110,10 @@ BIJECTIONS: dict[str, BijectionFactory] = {
     "rq_spline_d4": lambda key: gf.RQSplineCoupling(
         key, shape=(4,), n_bins=5, interval=3.0, nn_width=16, nn_depth=1
     ),
+    "rq_spline_residual_mlp": lambda key: gf.RQSplineCoupling(
+        key, shape=(5,), mask=ODD_MASK, n_bins=4, interval=3.0,
+        conditioner=gf.ResidualMLP(3, 2 * (3 * 4 + 1), width=8, n_blocks=1, key=key),
+    ),
 }
 
 

@@ -1,10 +1,12 @@
 """Seeded data sets with their true log densities and entropies.
 
+``field``: a warped Gaussian Markov random field on a grid (``GaussianField``, d = hw).
 ``toys``: the 2-D toys (``TOYS``, one sampler function per toy, the entropy tools).
 Every data set has the same interface: ``sample(key, n)``, ``log_prob(x)`` and
 ``entropy`` with its error ``entropy_se`` and ``entropy_method``.
 """
 
+from gauss_flows.datasets.field import GaussianField, grid_neighbours
 from gauss_flows.datasets.toys import (
     TOYS,
     Checkerboard,
@@ -29,6 +31,7 @@ __all__ = [
     "TOYS",
     "Checkerboard",
     "EightGaussians",
+    "GaussianField",
     "IsotropicMixture",
     "NoisyCurve",
     "Pinwheel",
@@ -39,6 +42,7 @@ __all__ = [
     "eight_gaussians",
     "entropy_table",
     "estimate_entropy",
+    "grid_neighbours",
     "pinwheel",
     "quadrature_entropy",
     "spiral",
