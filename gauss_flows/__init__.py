@@ -5,7 +5,7 @@ from gauss_flows import conditioners, datasets, masks
 from gauss_flows.conditioners import ResidualMLP
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
-from gauss_flows.flows import coupling_flow
+from gauss_flows.flows import coupling_flow, coupling_layers
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
 from gauss_flows.normal_quantile import ndtri_of_log
 from gauss_flows.rq_spline import RQSpline, RQSplineCoupling
@@ -24,6 +24,7 @@ __all__ = [
     "ResidualMLP",
     "conditioners",
     "coupling_flow",
+    "coupling_layers",
     "datasets",
     "default_mask",
     "masks",

@@ -7,7 +7,7 @@ subclasses take one as ``conditioner=``; ``gf.coupling_flow`` takes a *factory*
 (under ``eqx.filter_vmap`` over the keys, so a factory must be traceable).
 
 :class:`ResidualMLP` is the residual network of neural spline flows
-{cite}`durkan2019neural`: an input layer, pre-activation residual blocks
+{cite}`durkan2019nsf`: an input layer, pre-activation residual blocks
 (He et al.'s identity mappings) and an output layer that starts at zero, so a coupling
 built on it starts exactly at its transformer's template (the identity for affine).
 """
