@@ -2,10 +2,11 @@
 
 from gauss_flows.actnorm import ActNorm, initialize_actnorm
 from gauss_flows.affine import AffineCoupling, LogScaleAffine
-from gauss_flows import datasets
+from gauss_flows import conditioners, datasets, masks
+from gauss_flows.conditioners import ResidualMLP
 from gauss_flows.coupling import Coupling, default_mask
 from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
-from gauss_flows.flows import coupling_flow
+from gauss_flows.flows import coupling_flow, coupling_layers
 from gauss_flows.gradient_norms import layer_gradient_norms, record_gradient_norms
 from gauss_flows.marginal import MarginalGaussianization, fit_marginal_mixtures
 from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
@@ -34,8 +35,11 @@ __all__ = [
     "MixtureGaussianCDFCoupling",
     "RQSpline",
     "RQSplineCoupling",
+    "ResidualMLP",
     "Rotation",
+    "conditioners",
     "coupling_flow",
+    "coupling_layers",
     "datasets",
     "default_mask",
     "default_show_progress",
@@ -46,6 +50,7 @@ __all__ = [
     "householder_rotation",
     "initialize_actnorm",
     "layer_gradient_norms",
+    "masks",
     "ndtri_of_log",
     "rbig",
     "record_gradient_norms",

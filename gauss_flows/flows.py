@@ -1,4 +1,4 @@
-r"""A flow from stacked coupling layers with alternating masks.
+r"""A flow from stacked coupling layers with a mask schedule.
 
 ``coupling_flow`` stacks $L$ coupling layers $f_1, \dots, f_L$ (each maps data-side
 $x$ to latent-side $z$, as ``Coupling.transform`` does) and returns the density
@@ -6,24 +6,32 @@ $x$ to latent-side $z$, as ``Coupling.transform`` does) and returns the density
 $$\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big) + \sum_{l=1}^{L} \log\lvert\det J_{f_l}\rvert,
 \qquad f = f_L \circ \dots \circ f_1 .$$
 
-Layer $f_{2i+1}$ (1-based: the 1st, 3rd, ...) uses the default mask (first
+By default layer $f_{2i+1}$ (1-based: the 1st, 3rd, ...) uses the default mask (first
 $\lfloor d/2 \rfloor$ coordinates passive), layer $f_{2i+2}$ its complement, so every
-coordinate is transformed. The layers are built with ``eqx.filter_vmap`` over keys and
-applied with flowjax's ``Scan`` over *pairs* of layers (a ``Chain`` of a mask-A and a
-mask-B coupling), with an odd leftover layer appended: compile time stays flat in $L$.
+coordinate is transformed; ``masks=`` picks another schedule of
+:mod:`gauss_flows.masks` or takes one mask per layer. A schedule that repeats with
+period 2 (every named one) is built with ``eqx.filter_vmap`` over keys and applied with
+flowjax's ``Scan`` over *pairs* of layers (a ``Chain`` of a mask-A and a mask-B
+coupling), with an odd leftover layer appended: compile time stays flat in $L$. Any
+other list of masks is unrolled into a ``Chain``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import equinox as eqx
 import jax
 import jax.random as jr
+import numpy as np
 from flowjax.bijections import AbstractBijection, Chain, Invert, Scan
 from flowjax.distributions import StandardNormal, Transformed
-from jaxtyping import PRNGKeyArray
+from jaxtyping import ArrayLike, PRNGKeyArray
 
+from gauss_flows import masks as gf_masks
 from gauss_flows.actnorm import ActNorm
-from gauss_flows.coupling import Coupling, _check_shape, check_positive_int, default_mask
+from gauss_flows.conditioners import ConditionerFactory
+from gauss_flows.coupling import Coupling, _check_shape, check_positive_int
 
 #: Names accepted by ``coupling_flow(coupling=...)``, mapped to attribute names of
 #: the ``gauss_flows`` package (resolved when called).
@@ -63,24 +71,38 @@ def coupling_flow(
     key: PRNGKeyArray,
     *,
     shape: tuple[int, ...],
-    n_layers: int = 4,
+    n_layers: int | None = None,
     coupling: str | type[Coupling] = "affine",
     nn_width: int = 32,
     nn_depth: int = 2,
+    masks: str | Sequence[ArrayLike] = "half",
+    grid: tuple[int, int] | None = None,
+    conditioner: ConditionerFactory | None = None,
     actnorm: bool = False,
     **coupling_kwargs,
 ) -> Transformed:
-    r"""A standard-normal base pushed through ``n_layers`` alternating coupling layers.
+    r"""A standard-normal base pushed through ``n_layers`` coupling layers.
 
     Args:
-        key: PRNG key for the conditioners.
+        key: PRNG key for the conditioners (and for the ``"random"`` schedule's mask,
+            drawn with ``jr.fold_in(key, 1)``).
         shape: Event shape ``(d,)``, ``d >= 2``.
-        n_layers: Number of coupling layers $L \ge 1$.
+        n_layers: Number of coupling layers $L \ge 1$. Defaults to ``len(masks)`` for
+            an explicit list of masks, else 4.
         coupling: ``"affine"``, ``"mixture_cdf"``, ``"deep_sigmoid"``, ``"rq_spline"``,
             or a :class:`gauss_flows.Coupling` subclass (called as
             ``coupling(key, shape=shape, mask=..., nn_width=..., nn_depth=...,
             **coupling_kwargs)``).
-        nn_width, nn_depth: Hidden width and depth of each layer's MLP conditioner.
+        nn_width, nn_depth: Hidden width and depth of each layer's MLP conditioner
+            (unused when ``conditioner`` is given).
+        masks: A schedule name of :data:`gauss_flows.masks.SCHEDULES` (``"half"``,
+            ``"alternating"``, ``"checkerboard"``, ``"random"``; see
+            :func:`gauss_flows.masks.schedule`), or one boolean mask per layer
+            (``True`` = passive), in data-to-latent order.
+        grid: ``(height, width)`` of the field, for ``masks="checkerboard"`` only.
+        conditioner: Optional factory ``conditioner(key, in_size, out_size)`` returning
+            an equinox module (e.g. :func:`gauss_flows.conditioners.residual_mlp`),
+            called once per layer in place of the default MLP.
         actnorm: If ``True``, put a :class:`gauss_flows.ActNorm` before each coupling
             (identity until :func:`gauss_flows.initialize_actnorm` sets it from data).
         **coupling_kwargs: Passed to every layer (e.g. ``n_components``,
@@ -93,21 +115,42 @@ def coupling_flow(
         and ``sample`` runs their ``inverse``.
     """
     dim = _check_shape(shape)
-    check_positive_int(n_layers, "n_layers")
     if not isinstance(actnorm, bool):
         raise ValueError(f"actnorm must be True or False, got {actnorm!r}.")
     if "mask" in coupling_kwargs:
-        raise ValueError("coupling_flow sets the masks itself (alternating); drop mask=.")
+        raise ValueError("coupling_flow sets the masks itself; use masks= instead of mask=.")
+    if n_layers is None:
+        n_layers = 4 if isinstance(masks, str) or not hasattr(masks, "__len__") else len(masks)
+    check_positive_int(n_layers, "n_layers")
     cls = resolve_coupling(coupling)
-    mask_a = default_mask(dim)
-    mask_b = ~mask_a
+    mask_list = resolve_masks(masks, dim, n_layers, grid, key)
+    if conditioner is not None and not callable(conditioner):
+        raise ValueError(
+            "conditioner must be a factory (key, in_size, out_size) -> eqx.Module, "
+            f"got {conditioner!r}."
+        )
 
     def layer(key: PRNGKeyArray, mask) -> AbstractBijection:
-        coupling = cls(
-            key, shape=(dim,), mask=mask, nn_width=nn_width, nn_depth=nn_depth,
-            **coupling_kwargs,
-        )
+        if conditioner is None:
+            coupling = cls(
+                key, shape=(dim,), mask=mask, nn_width=nn_width, nn_depth=nn_depth,
+                **coupling_kwargs,
+            )
+        else:
+            in_size, out_size = _conditioner_sizes(cls, dim, mask, coupling_kwargs)
+            coupling = cls(
+                key, shape=(dim,), mask=mask,
+                conditioner=conditioner(key, in_size, out_size), **coupling_kwargs,
+            )
         return Chain([ActNorm((dim,)), coupling]) if actnorm else coupling
+
+    periodic = all(np.array_equal(m, mask_list[i % 2]) for i, m in enumerate(mask_list))
+    if not periodic:
+        layers = [layer(k, m) for k, m in zip(jr.split(key, n_layers), mask_list)]
+        return Transformed(StandardNormal((dim,)), Invert(Chain(layers)))
+
+    mask_a = mask_list[0]
+    mask_b = mask_list[1] if n_layers > 1 else ~mask_a
 
     def pair(key: PRNGKeyArray) -> Chain:
         key_a, key_b = jr.split(key)
@@ -122,6 +165,47 @@ def coupling_flow(
         parts.append(layer(last_key, mask_a))
     stack = parts[0] if len(parts) == 1 else Chain(parts)
     return Transformed(StandardNormal((dim,)), Invert(stack))
+
+
+def resolve_masks(
+    masks: str | Sequence[ArrayLike],
+    dim: int,
+    n_layers: int,
+    grid: tuple[int, int] | None,
+    key: PRNGKeyArray,
+) -> list[np.ndarray]:
+    """The list of ``n_layers`` masks for ``coupling_flow(masks=..., grid=...)``."""
+    if isinstance(masks, str):
+        mask_key = jr.fold_in(key, 1) if masks == "random" else None
+        return gf_masks.schedule(masks, dim, n_layers, grid=grid, key=mask_key)
+    if grid is not None:
+        raise ValueError("grid applies to masks='checkerboard' only, not to a list of masks.")
+    if isinstance(masks, np.ndarray) and masks.ndim == 1:
+        raise ValueError(
+            "masks must be a schedule name or one mask per layer; got a single mask of "
+            f"shape {masks.shape} (wrap it in a list to use it in every layer)."
+        )
+    try:
+        mask_list = list(masks)
+    except TypeError:
+        raise ValueError(
+            f"masks must be a schedule name {list(gf_masks.SCHEDULES)} or a list of "
+            f"boolean masks, got {masks!r}."
+        ) from None
+    if len(mask_list) != n_layers:
+        raise ValueError(
+            f"masks must give one mask per layer: {n_layers} layers, {len(mask_list)} masks."
+        )
+    return [gf_masks.check_mask(m, dim, name=f"masks[{i}]") for i, m in enumerate(mask_list)]
+
+
+def _conditioner_sizes(cls, dim: int, mask: np.ndarray, coupling_kwargs: dict):
+    """``(in_size, out_size)`` of the conditioner of ``cls`` under ``mask``."""
+    probe = eqx.filter_eval_shape(
+        lambda: cls(jr.key(0), shape=(dim,), mask=mask, nn_width=1, nn_depth=0,
+                    **coupling_kwargs)
+    )
+    return probe.conditioner.in_size, probe.conditioner.out_size
 
 
 def coupling_layers(flow: Transformed) -> list[AbstractBijection]:

@@ -128,6 +128,10 @@ BIJECTIONS: dict[str, BijectionFactory] = {
         [_random_marginal(key), gf.householder_rotation(key, 3, n_reflections=2)]
     ),
     "actnorm_d4": lambda key: gf.ActNorm((4,)).initialized(1 + 2 * jr.normal(key, (64, 4))),
+    "rq_spline_residual_mlp": lambda key: gf.RQSplineCoupling(
+        key, shape=(5,), mask=ODD_MASK, n_bins=4, interval=3.0,
+        conditioner=gf.ResidualMLP(3, 2 * (3 * 4 + 1), width=8, n_blocks=1, key=key),
+    ),
 }
 
 #: Entries with a dense Jacobian (rotations): the tests of triangular structure and of

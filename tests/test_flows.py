@@ -158,3 +158,79 @@ def test_mask_is_set_by_the_factory():
 def test_coupling_layers_rejects_other_distributions():
     with pytest.raises(ValueError, match="coupling_flow"):
         coupling_layers(StandardNormal((D,)))
+
+
+# ---- mask schedules -------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "grid"), [
+    ("half", None), ("alternating", None), ("checkerboard", (2, 3)), ("random", None),
+])
+def test_named_schedule_equals_its_explicit_list_of_masks(name, grid):
+    from gauss_flows.masks import schedule
+
+    key = jr.key(11)
+    named = gf.coupling_flow(key, shape=(6,), n_layers=3, masks=name, grid=grid)
+    mask_key = jr.fold_in(key, 1) if name == "random" else None
+    masks = schedule(name, 6, 3, grid=grid, key=mask_key)
+    explicit = gf.coupling_flow(key, shape=(6,), masks=masks)  # n_layers from the list
+    for layer, mask in zip(coupling_layers(named), masks, strict=True):
+        np.testing.assert_array_equal(layer.mask, mask)
+    x = jr.normal(jr.key(12), (8, 6))
+    named, explicit = _perturb(named, jr.key(13)), _perturb(explicit, jr.key(13))
+    np.testing.assert_array_equal(eqx.filter_jit(named.log_prob)(x),
+                                  eqx.filter_jit(explicit.log_prob)(x))
+
+
+def test_default_schedule_is_half():
+    default = gf.coupling_flow(jr.key(14), shape=(5,), n_layers=3)
+    half = gf.coupling_flow(jr.key(14), shape=(5,), n_layers=3, masks="half")
+    leaves = [jax.tree.leaves(eqx.filter(f, eqx.is_array)) for f in (default, half)]
+    assert len(leaves[0]) == len(leaves[1]) > 0
+    for a, b in zip(*leaves, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_non_periodic_masks_fall_back_to_a_chain_of_layers():
+    masks = [gf.masks.random(k, 6) for k in jr.split(jr.key(15), 3)]
+    flow = gf.coupling_flow(jr.key(16), shape=(6,), masks=masks)
+    layers = coupling_layers(flow)
+    assert [type(b) for b in flow.bijection.bijection.bijections] == [gf.AffineCoupling] * 3
+    for layer, mask in zip(layers, masks, strict=True):
+        np.testing.assert_array_equal(layer.mask, mask)
+    flow = _perturb(flow, jr.key(17))
+    x = jr.normal(jr.key(18), (4, 6))
+    by_hand = []
+    for xi in x:
+        log_det = 0.0
+        for layer in coupling_layers(flow):
+            xi, ld = layer.transform_and_log_det(xi)
+            log_det += ld
+        by_hand.append(jax.scipy.stats.norm.logpdf(xi).sum() + log_det)
+    np.testing.assert_allclose(flow.log_prob(x), jnp.stack(by_hand), rtol=1e-5)
+
+
+def test_a_repeating_checkerboard_schedule_is_still_scanned():
+    x = jnp.zeros((2, 6))
+
+    def n_eqns(n_layers):
+        flow = gf.coupling_flow(jr.key(0), shape=(6,), n_layers=n_layers,
+                                masks="checkerboard", grid=(2, 3))
+        params, static = eqx.partition(flow, eqx.is_array)
+        log_prob = lambda p: eqx.combine(p, static).log_prob(x)  # noqa: E731
+        return len(jax.make_jaxpr(log_prob)(params).eqns)
+
+    assert n_eqns(2) == n_eqns(32)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"masks": "stripes"}, "Unknown mask schedule"),
+    ({"masks": "checkerboard"}, "grid"),
+    ({"masks": "half", "grid": (2, 2)}, "grid"),
+    ({"masks": [gf.masks.half(4)] * 3, "n_layers": 2}, "one mask per layer"),
+    ({"masks": gf.masks.half(4)}, "wrap it in a list"),
+    ({"masks": [gf.masks.half(4), gf.masks.half(5)]}, r"masks\[1\]"),
+    ({"masks": [np.ones(4, bool)]}, "passive"),
+    ({"masks": 3}, "masks must be a schedule name"),
+])
+def test_bad_masks_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        gf.coupling_flow(jr.key(0), shape=(4,), **kwargs)

@@ -1,11 +1,13 @@
 """Seeded data sets with their true log densities and entropies.
 
+``field``: a warped Gaussian Markov random field on a grid (``GaussianField``, d = hw).
 ``toys``: the 2-D toys (``TOYS``, one sampler function per toy, the entropy tools).
 Every data set has the same interface: ``sample(key, n)``, ``log_prob(x)`` and
 ``entropy`` with its error ``entropy_se`` and ``entropy_method``; the 2-D toys also
 carry their ``total_correlation`` (with ``_se`` and ``_method``).
 """
 
+from gauss_flows.datasets.field import GaussianField, grid_neighbours
 from gauss_flows.datasets.toys import (
     TOYS,
     Checkerboard,
@@ -35,6 +37,7 @@ __all__ = [
     "TOYS",
     "Checkerboard",
     "EightGaussians",
+    "GaussianField",
     "IsotropicMixture",
     "NoisyCurve",
     "Pinwheel",
@@ -48,6 +51,7 @@ __all__ = [
     "estimate_total_correlation",
     "marginal_entropy",
     "marginal_log_prob",
+    "grid_neighbours",
     "pinwheel",
     "quadrature_entropy",
     "spiral",
