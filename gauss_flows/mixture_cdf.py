@@ -9,10 +9,10 @@ $$T(x) = \Phi^{-1}\big(F(x)\big), \qquad
 
 with $f(x) = \sum_k \pi_k \varphi\big((x-\mu_k)/\sigma_k\big)/\sigma_k$ the mixture density.
 
-Numerics: $\log F$ and $\log(1-F)$ are computed from ``log_ndtr`` with
-``logsumexp``, and $T$ from the smaller of the two tails
-(:func:`~gauss_flows.normal_quantile.normal_quantile_from_log_cdf_and_sf`), so $T$ stays
-finite and accurate far into the tails: no clipping of $F$ to $[\epsilon, 1-\epsilon]$.
+Numerics (see :func:`mixture_cdf_transform`): $T$ is computed from $F - \tfrac12$ near
+the median and from the smaller tail, relative to its dominant component, elsewhere, so
+$T$ and $\log T'$ are accurate to a few ulps for every finite $x$, with no clipping of
+$F$ to $[\epsilon, 1-\epsilon]$.
 The inverse is a bracketed Newton solve: since every $\Phi(u_k)$ is increasing,
 $T(x) = z$ has its root between $\min_k(\mu_k + \sigma_k z)$ and
 $\max_k(\mu_k + \sigma_k z)$.
@@ -37,10 +37,12 @@ from gauss_flows.coupling import Coupling, check_positive_int
 from gauss_flows.normal_quantile import SQRT_HALF, log_mills_ratio, log_normal_cdf
 from gauss_flows.root_finding import invert_monotone
 
-#: Default number of solver iterations for the inverse. About 16 reach 1e-12 in float64
-#: for |x| <= 30; 40 leave margin for |x| up to 1e30, where log T' loses accuracy
-#: (eps * x**2) and Newton steps degrade towards bisection.
-DEFAULT_N_ITER = 40
+#: Default iteration *cap* of the inverse's solver, which stops as soon as it has
+#: converged (typically 4-7 iterations, at most 13 over 100k random 8-component
+#: mixtures with |x| <= 30 in float64). The cap only binds where Newton keeps failing
+#: and the solver bisects, e.g. across flat stretches between narrow components:
+#: 64 bisections shrink a bracket of width 1e3 to the ulp of 1.
+DEFAULT_N_ITER = 64
 
 #: Below ``u_m = -DEEP_TAIL`` (dominant component, reflected) T is taken as u_m + delta.
 DEEP_TAIL = 5.0
@@ -220,7 +222,16 @@ class MixtureGaussianCDF(AbstractBijection):
             (0 for $K=1$), spread so that the components are not interchangeable.
         scales: Initial $\sigma_k > 0$. Defaults to 1.
         min_scale: Lower bound on $\sigma_k = \text{min\_scale} + \text{softplus}(\cdot)$.
-        n_iter: Fixed iteration count of the inverse's solver.
+        n_iter: Iteration cap of the inverse's solver (it stops once converged).
+        weights: Initial mixture weights $\pi_k > 0$, shape ``(K,)``, summing to 1
+            (within 1e-6); stored as ``logits = log(weights)``. Defaults to uniform.
+
+    The inverse returns $x$ with $|T(x) - z| \le 64\,\epsilon\,(1 + |z|)$ (or, where $T$
+    jumps over $z$ between neighbouring floats, that jump), so its error is about
+    $\epsilon(1 + |z|)/T'(x)$: where $T$ is flatter than the dtype resolves, any $x$ of
+    the flat stretch that maps to $z$ may come back, but never NaN, and the inverse's
+    log-det and gradients stay finite (its derivative $1/T'$ is capped at the square
+    root of the largest float).
     """
 
     logits: Array
@@ -238,6 +249,7 @@ class MixtureGaussianCDF(AbstractBijection):
         scales: ArrayLike = 1.0,
         min_scale: float = 1e-3,
         n_iter: int = DEFAULT_N_ITER,
+        weights: ArrayLike | None = None,
     ):
         check_positive_int(n_components, "n_components")
         check_positive_int(n_iter, "n_iter")
@@ -252,7 +264,19 @@ class MixtureGaussianCDF(AbstractBijection):
             raise ValueError(f"means must have shape ({k},), got {means.shape}.")
         if not bool(jnp.all(scales > min_scale)):
             raise ValueError(f"scales must all exceed min_scale={min_scale}.")
-        self.logits = jnp.zeros(k)
+        if weights is None:
+            self.logits = jnp.zeros(k)
+        else:
+            weights = jnp.asarray(weights, dtype=float)
+            if weights.shape != (k,):
+                raise ValueError(f"weights must have shape ({k},), got {weights.shape}.")
+            if not bool(jnp.all(weights > 0)):
+                raise ValueError(f"weights must all be > 0, got {weights}.")
+            if not abs(float(jnp.sum(weights)) - 1.0) <= 1e-6:
+                raise ValueError(
+                    f"weights must sum to 1 (within 1e-6), got sum {float(jnp.sum(weights))}."
+                )
+            self.logits = jnp.log(weights)
         self.means = means
         self.scales = Parameterize(
             softplus_with_floor, inv_softplus(scales - min_scale), floor=min_scale
@@ -283,7 +307,7 @@ class MixtureGaussianCDFCoupling(Coupling):
         key: PRNG key for the conditioner.
         shape: Event shape ``(d,)``, ``d >= 2``.
         n_components: $K \ge 1$.
-        n_iter: Fixed iteration count of the inverse's solver.
+        n_iter: Iteration cap of the inverse's solver (it stops once converged).
         **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
             ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
     """
