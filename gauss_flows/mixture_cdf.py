@@ -246,8 +246,9 @@ class MixtureGaussianCDF(AbstractBijection):
         weights: Initial mixture weights $\pi_k > 0$, shape ``(K,)``, summing to 1
             (within 1e-6); stored as ``logits = log(weights)``. Defaults to uniform.
 
-    The inverse returns $x$ with $|T(x) - z| \le 64\,\epsilon\,(1 + |z|)$ (or, where $T$
-    jumps over $z$ between neighbouring floats, that jump), so its error is about
+    Once its solver has converged (within ``n_iter``), the inverse returns $x$ with
+    $|T(x) - z| \le 64\,\epsilon\,(1 + |z|)$ (or, where $T$ jumps over $z$ between
+    neighbouring floats, that jump), so its error is about
     $\epsilon(1 + |z|)/T'(x)$: where $T$ is flatter than the dtype resolves, any $x$ of
     the flat stretch that maps to $z$ may come back, but never NaN, and the inverse's
     log-det and gradients stay finite (its derivative $1/T'$ is capped at the square
