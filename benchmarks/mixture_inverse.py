@@ -32,6 +32,7 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 from flowjax.root_finding import bisection_search  # noqa: E402
 
+from gauss_flows.root_finding import bracketed_newton  # noqa: E402
 from gauss_flows.mixture_cdf import (  # noqa: E402
     DEFAULT_N_ITER,
     mixture_cdf_inverse,
@@ -39,9 +40,9 @@ from gauss_flows.mixture_cdf import (  # noqa: E402
 )
 
 try:
-    from benchmarks._timing import interleaved_ratio, time_call
+    from benchmarks._timing import interleaved_ratio
 except ImportError:  # pragma: no cover
-    from _timing import interleaved_ratio, time_call
+    from _timing import interleaved_ratio
 
 X_MAX = 30.0
 TARGET = 1e-12
@@ -71,6 +72,41 @@ def newton_inverse(n_iter: int):
 def newton_inverse_traced(params, z, n_iter):
     """As ``newton_inverse(n_iter)`` but with a traced count: one compile for the curve."""
     return jax.vmap(lambda p, zi: mixture_cdf_inverse(p, zi, n_iter))(params, z)
+
+
+@jax.jit
+def default_iterations(params, z):
+    """Iterations the default solver runs per problem (before vmap's all-lanes wait)."""
+
+    def one(p, zi):
+        _, means, scales = p
+        candidates = means + scales * zi
+        init = jnp.sum(jnp.exp(p[0]) * candidates)
+        _, n = bracketed_newton(lambda v: mixture_cdf_transform(p, v), zi,
+                                candidates.min(), candidates.max(), init,
+                                DEFAULT_N_ITER, return_iterations=True)
+        return n
+
+    return jax.vmap(one)(params, z)
+
+
+def far_round_trip(params, n_points: int, n_mixtures: int = 20) -> float:
+    """Max relative round-trip error at the default, |x| from 30 to 1e300 (both signs),
+    on the first ``n_mixtures`` mixtures."""
+    x = jnp.geomspace(30.0, 1e300, 50)
+    x = jnp.concatenate([x, -x])
+    p = jax.tree.map(lambda a: a[::n_points][:n_mixtures], params)
+
+    @jax.jit
+    def round_trip(p, x):
+        def per_mixture(pi):
+            z, _ = jax.vmap(mixture_cdf_transform, in_axes=(None, 0))(pi, x)
+            xb, _ = jax.vmap(mixture_cdf_inverse, in_axes=(None, 0))(pi, z)
+            return jnp.max(jnp.abs(xb - x) / jnp.abs(x))
+
+        return jax.vmap(per_mixture)(p)
+
+    return float(jnp.max(round_trip(p, x)))
 
 
 def bisection_inverse(n_steps: int):
@@ -135,9 +171,14 @@ def run(n_mixtures, n_points, k, curve_points, max_newton, max_bisect, bisect_ev
     default = newton_inverse(DEFAULT_N_ITER)
     for f in (newton, bisect, default):
         jax.block_until_ready(f(params, z))
-    run_newton = lambda: newton(params, z)  # noqa: E731
-    timing = interleaved_ratio(run_newton, lambda: bisect(params, z), rounds=rounds, reps=reps)
-    t_default = time_call(lambda: default(params, z), 1)  # for reference only
+    run_bisect = lambda: bisect(params, z)  # noqa: E731
+    # The headline: the DEFAULT (early exit, cap DEFAULT_N_ITER) vs bisection.
+    timing_default = interleaved_ratio(lambda: default(params, z), run_bisect,
+                                       rounds=rounds, reps=reps)
+    timing = interleaved_ratio(lambda: newton(params, z), run_bisect, rounds=rounds,
+                               reps=reps)
+    iterations = np.asarray(default_iterations(params, z))
+    far_rel = far_round_trip(params, n_points)
     per_100k = 1e5 / x.size
     summary = {
         "n": int(x.size), "curve_n": int(curve_x.size), "k": k, "x_max": X_MAX,
@@ -150,7 +191,13 @@ def run(n_mixtures, n_points, k, curve_points, max_newton, max_bisect, bisect_ev
         "ratio_max": timing["ratio_max"],
         "default_iters": DEFAULT_N_ITER,
         "default_err": max_err(default, full=True),
-        "default_ms_per_100k": 1e3 * t_default * per_100k,
+        "default_ms_per_100k": 1e3 * timing_default["t_a"] * per_100k,
+        "default_ratio": timing_default["ratio"],
+        "default_ratio_min": timing_default["ratio_min"],
+        "default_ratio_max": timing_default["ratio_max"],
+        "default_iterations_median": float(np.median(iterations)),
+        "default_iterations_max": int(iterations.max()),
+        "default_far_rel_err": far_rel,
     }
     print(summary, flush=True)
     return {"curves": curves, "summary": summary}

@@ -8,6 +8,8 @@ config, and each writes ``results/<part>.json``):
 * ``inverse``: mixture-CDF inverse, Newton vs bisection, float64 (:mod:`mixture_inverse`);
 * ``compile``: compile time vs depth, ``coupling_flow`` vs unrolled ``Chain``
   (:mod:`compile_depth`);
+* ``compile_transformers``: compile time of ``log_prob``, ``value_and_grad`` and
+  ``sample`` per transformer (:mod:`compile_transformers`);
 * ``notebooks``: execution time of each notebook, on copies (:mod:`notebook_times`).
 
 Then ``results/RESULTS.md``, ``results/inverse_error.png`` and
@@ -34,6 +36,7 @@ PARTS = {
     "speed": "flowjax_speed.py",
     "inverse": "mixture_inverse.py",
     "compile": "compile_depth.py",
+    "compile_transformers": "compile_transformers.py",
     "notebooks": "notebook_times.py",
     "marginal": "marginal_speed.py",
 }
@@ -44,6 +47,7 @@ QUICK = {
                 "--max-newton", "12", "--max-bisect", "48", "--bisect-every", "16",
                 "--rounds", "1"],
     "compile": ["--depths", "2", "4"],
+    "compile_transformers": ["--repeats", "1"],
     "notebooks": [str(p) for p in sorted((HERE.parent / "notebooks").glob("*.ipynb"))[:1]],
     "marginal": ["--dims", "2", "8", "--rounds", "2", "--reps", "1", "--batch", "512"],
 }
@@ -130,6 +134,7 @@ def speed_section(data: dict) -> list[str]:
 
 def inverse_section(data: dict) -> list[str]:
     s = data["summary"]
+    old = "default_ratio" not in s  # a result file from before the early exit
     return [
         "## Mixture-CDF inverse: bracketed Newton vs bisection (float64)",
         "",
@@ -150,8 +155,20 @@ def inverse_section(data: dict) -> list[str]:
         f"[{s['ratio_min']:.2f}, {s['ratio_max']:.2f}] |",
         f"| bisection (flowjax) | {s['bisection_iters']} | {s['bisection_err']:.1e} | "
         f"{s['bisection_ms_per_100k']:.0f} | 1 |",
-        f"| ours at the default `n_iter` | {s['default_iters']} | {s['default_err']:.1e} | "
-        f"{s['default_ms_per_100k']:.0f} (one call) | |",
+        (f"| ours at the old fixed default `n_iter` | {s['default_iters']} | "
+         f"{s['default_err']:.1e} | {s['default_ms_per_100k']:.0f} (one call) | |" if old else
+         f"| **ours at the defaults** (early exit, cap {s['default_iters']}) | "
+         f"median {s['default_iterations_median']:g}, max {s['default_iterations_max']} | "
+         f"{s['default_err']:.1e} | {s['default_ms_per_100k']:.0f} | "
+         f"**{s['default_ratio']:.2f}** [{s['default_ratio_min']:.2f}, "
+         f"{s['default_ratio_max']:.2f}] |"),
+        "",
+        "> This inverse table predates the early-exit solver: the re-run timed out under "
+        "load; re-run `python benchmarks/run.py --only inverse`." if old else
+        "At the defaults the solver stops per problem once converged; under `vmap` a "
+        "`while_loop` runs until the slowest lane stops, so the batch costs the *max* "
+        "iteration count. Default round trip far out (|x| from 30 to 1e300, 20 of the "
+        f"mixtures): max relative error {s.get('default_far_rel_err', float('nan')):.1e}.",
         "",
         "![error vs iterations](inverse_error.png)",
     ]
@@ -175,6 +192,28 @@ def compile_section(data: dict) -> list[str]:
         lines.append(f"| {r['layers']} | {r['coupling_flow_s']:.2f} | {r['chain_s']:.2f} | "
                      f"{r['chain_s'] / r['coupling_flow_s']:.2f} |")
     lines += ["", "![compile time vs depth](compile_depth.png)"]
+    return lines
+
+
+def compile_transformers_section(data: dict) -> list[str]:
+    s = data["settings"]
+    lines = [
+        "## Compile time per transformer (float32)",
+        "",
+        f"A {s['layers']}-layer, d = {s['dim']}, width-{s['width']} `gf.coupling_flow`, "
+        f"batch {s['batch']}: `.lower(...).compile()` of a fresh `jax.jit` of `log_prob`, "
+        "of `value_and_grad` of the mean NLL, and of `sample` (which runs the inverses, "
+        f"i.e. the solvers); fastest of {s['repeats']}, transformers taking turns. "
+        "StableHLO op counts of the lowered functions in parentheses (load-independent). "
+        "`rq_spline` is flowjax's `RationalQuadraticSpline` (via `gf.RQSplineCoupling`).",
+        "",
+        "| transformer | `log_prob` (s) | `value_and_grad` (s) | `sample` (s) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in data["rows"]:
+        cells = " | ".join(f"{r[op + '_s']:.2f} ({r[op + '_ops']})"
+                           for op in ("log_prob", "value_and_grad", "sample"))
+        lines.append(f"| {r['transformer']} | {cells} |")
     return lines
 
 
@@ -270,8 +309,9 @@ def write_report() -> Path:
         lines += ["", f"> **Smoke-test settings (`--quick`) for {', '.join(quick)}: "
                   "not the real numbers.**"]
     sections = {"speed": speed_section, "inverse": inverse_section,
-                "compile": compile_section, "notebooks": notebooks_section,
-                "marginal": marginal_section}
+                "compile": compile_section,
+                "compile_transformers": compile_transformers_section,
+                "notebooks": notebooks_section, "marginal": marginal_section}
     for name, section in sections.items():
         if parts[name]:
             lines += [""] + section(parts[name])

@@ -19,7 +19,7 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import erfcx, log_ndtr, ndtri
+from jax.scipy.special import log_ndtr, ndtri
 from jaxtyping import Array, ArrayLike
 
 # A Python float (weakly typed): a jnp constant made at import time would be float32
@@ -34,42 +34,6 @@ def log_normal_pdf(z: ArrayLike) -> Array:
     r"""$\log\varphi(z) = -z^2/2 - \tfrac12 \log 2\pi$."""
     z = jnp.asarray(z)
     return -0.5 * z**2 - LOG_SQRT_2PI
-
-
-def log_mills_ratio(v: ArrayLike) -> Array:
-    r"""$\log R(v)$, $R(v) = \Phi(-v)/\varphi(v)$ the Mills ratio, for every finite $v$.
-
-    For $v \ge 0$, $R(v) = \sqrt{\pi/2}\,\operatorname{erfcx}(v/\sqrt2)$, with the
-    scaled complementary error function $\operatorname{erfcx}(t) = e^{t^2}
-    \operatorname{erfc}(t)$: no $e^{-v^2/2}$ is ever formed, so $\log R$ keeps full
-    relative precision out to $v \to \infty$, where $R(v) \simeq 1/v$
-    {cite}`abramowitz1964handbook` (7.1.2, 26.2.12). For $v < 0$,
-    $\log R(v) = \log\Phi(-v) + v^2/2 + \tfrac12\log 2\pi$.
-    """
-    v = jnp.asarray(v, dtype=jnp.result_type(v, float))
-    pos = v >= 0
-    v_pos = jnp.where(pos, v, 0.0)
-    v_neg = jnp.where(pos, -1.0, v)
-    upper = jnp.log(erfcx(SQRT_HALF * v_pos)) + LOG_SQRT_PI_OVER_2
-    lower = jnp.log1p(-0.5 * erfcx(-SQRT_HALF * v_neg) * jnp.exp(-0.5 * v_neg * v_neg))
-    return jnp.where(pos, upper, lower + 0.5 * v_neg * v_neg + LOG_SQRT_2PI)
-
-
-def log_normal_cdf(u: ArrayLike) -> Array:
-    r"""$\log\Phi(u)$ to a few ulps for every finite $u$.
-
-    $\log\Phi(u) = -u^2/2 - \tfrac12\log 2\pi + \log R(-u)$ for $u \le 0$
-    (:func:`log_mills_ratio`), and $\log\Phi(u) = \operatorname{log1p}(-\Phi(-u))$ for
-    $u > 0$. (``jax.scipy.special.log_ndtr`` switches to a 3-term asymptotic series below
-    $u = -20$ in float64, which is off by up to $2\cdot 10^{-11}$ relative there.)
-    """
-    u = jnp.asarray(u, dtype=jnp.result_type(u, float))
-    neg = u <= 0
-    u_neg = jnp.where(neg, u, -1.0)
-    u_pos = jnp.where(neg, 1.0, u)
-    lower = -0.5 * u_neg * u_neg - LOG_SQRT_2PI + log_mills_ratio(-u_neg)
-    upper = jnp.log1p(-0.5 * erfcx(SQRT_HALF * u_pos) * jnp.exp(-0.5 * u_pos * u_pos))
-    return jnp.where(neg, lower, upper)
 
 
 @jax.custom_jvp

@@ -103,7 +103,7 @@ def invert_monotone(
     init: Array,
     n_iter: int,
 ) -> tuple[Array, Array]:
-    """Solve ``T_params(x) = z``; return ``(x, -log T'(x))`` with implicit gradients.
+    r"""Solve ``T_params(x) = z``; return ``(x, -log T'(x))`` with implicit gradients.
 
     Args:
         forward: ``forward(params, x) -> (T(x), log T'(x))``, strictly increasing in x.
