@@ -51,6 +51,11 @@ SQRT_2 = math.sqrt(2.0)
 #: start (relative error below 1e-3) three reach full precision.
 TAIL_NEWTON_STEPS = 3
 
+#: Where the Mills ratio switches from erfcx to its continued fraction, and the
+#: fraction's depth (20 levels reach float64 rounding for v >= 6).
+MILLS_CF_START = 8.0
+MILLS_CF_TERMS = 20
+
 
 def _log_mills_nonneg(v: Array) -> Array:
     r"""$\log R(v)$, $R(v) = \Phi(-v)/\varphi(v)$ the Mills ratio, for $v \ge 0$.
@@ -60,7 +65,19 @@ def _log_mills_nonneg(v: Array) -> Array:
     so $\log R$ keeps full relative precision out to $v \to \infty$, where
     $R(v) \simeq 1/v - 1/v^3 + \dots$ {cite}`abramowitz1964handbook` (7.1.23, 26.2.12).
     """
-    return jnp.log(erfcx(SQRT_HALF * v)) + LOG_SQRT_PI_OVER_2
+    # Beyond MILLS_CF_START, Laplace's continued fraction
+    # R(v) = 1/(v + 1/(v + 2/(v + 3/(v + ...)))), evaluated backwards from a fixed depth,
+    # is exact to rounding in float64 (checked against mpmath from v = 6 on) and avoids
+    # jax's float32 erfcx, which returns 0 for arguments in [9.19, 9.42] (jax 0.10.2).
+    large = v >= MILLS_CF_START
+    v_erfcx = jnp.where(large, 1.0, v)  # double where: no inf/NaN in either branch
+    v_cf = jnp.where(large, v, MILLS_CF_START)
+    tail = jnp.zeros_like(v_cf)
+    for k in range(MILLS_CF_TERMS, 0, -1):
+        tail = k / (v_cf + tail)
+    from_cf = -jnp.log(v_cf + tail)
+    from_erfcx = jnp.log(erfcx(SQRT_HALF * v_erfcx)) + LOG_SQRT_PI_OVER_2
+    return jnp.where(large, from_cf, from_erfcx)
 
 
 def mixture_cdf_transform(

@@ -369,3 +369,19 @@ def test_weights_argument():
     ):
         with pytest.raises(ValueError, match=match):
             gf.MixtureGaussianCDF(3, weights=bad)
+
+
+def test_float32_forward_is_finite_on_random_mixtures(x32):
+    # Regression: in float32, jax's erfcx returns 0 for arguments in [9.19, 9.42]
+    # (|u| near 13), which made log T' -inf and T NaN, and float32 training diverge.
+    k1, k2, k3 = jr.split(jr.key(7), 3)
+    n = 200
+    log_w = jax.nn.log_softmax(3 * jr.normal(k1, (n, K)))
+    means = jr.normal(k2, (n, K))
+    scales = jr.uniform(k3, (n, K), minval=0.5, maxval=2.0)
+    x = jnp.linspace(-20.0, 20.0, 401, dtype=jnp.float32)
+    forward = jax.vmap(jax.vmap(mixture_cdf_transform, (None, 0)), ((0, 0, 0), None))
+    z, log_slope = jax.jit(forward)((log_w, means, scales), x)
+    assert z.dtype == jnp.float32
+    assert np.all(np.isfinite(np.asarray(z))) and np.all(np.isfinite(np.asarray(log_slope)))
+    assert np.all(np.diff(np.asarray(z), axis=1) > 0)
