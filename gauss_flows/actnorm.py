@@ -29,7 +29,7 @@ from flowjax.bijections import AbstractBijection, Affine, Chain, Invert, Scan
 from flowjax.distributions import Transformed
 from jaxtyping import Array, ArrayLike
 
-from gauss_flows.coupling import _check_shape
+from gauss_flows.coupling import _check_shape, check_samples
 
 
 class ActNorm(AbstractBijection):
@@ -59,16 +59,7 @@ class ActNorm(AbstractBijection):
             x: Batch of shape ``(n, d)``, ``n >= 2``, finite, with no constant
                 coordinate. Its dtype sets the dtype of the new parameters.
         """
-        x = jnp.asarray(x)
-        if x.ndim != 2 or x.shape[1:] != self.shape or x.shape[0] < 2:
-            raise ValueError(
-                f"x must be a batch of shape (n, {self.shape[0]}) with n >= 2, "
-                f"got {x.shape}."
-            )
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise ValueError(f"x must be floating point, got dtype {x.dtype}.")
-        if not bool(jnp.all(jnp.isfinite(x))):
-            raise ValueError("x contains non-finite values (nan or inf).")
+        x = check_samples(x, self.shape, name="x", min_samples=2)
         mean, std = jnp.mean(x, axis=0), jnp.std(x, axis=0)
         # A coordinate is constant if its spread is at rounding level of its size.
         tiny = 16 * jnp.finfo(x.dtype).eps * jnp.abs(mean)
@@ -165,10 +156,5 @@ def initialize_actnorm(flow, data: ArrayLike):
         )
     if not _count_actnorms(flow):
         raise ValueError("flow contains no ActNorm layer to initialise.")
-    data = jnp.asarray(data)
-    if data.ndim != 2 or data.shape[1:] != flow.shape:
-        raise ValueError(
-            f"data must have shape (n, {', '.join(map(str, flow.shape))}), "
-            f"got {data.shape}."
-        )
+    data = check_samples(data, flow.shape, min_samples=2)
     return _initialize(flow, data)[0]

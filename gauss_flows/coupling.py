@@ -47,6 +47,29 @@ def check_positive_int(value: int, name: str, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
 
 
+def check_samples(
+    data: ArrayLike, shape: tuple[int, ...], name: str = "data", min_samples: int = 1
+) -> Array:
+    """``data`` as an array of ``n >= min_samples`` samples of shape ``shape``.
+
+    Raises ``ValueError`` (naming ``name``) unless ``data`` has shape ``(n, *shape)``,
+    a floating dtype and only finite values.
+    """
+    data = jnp.asarray(data)
+    if data.ndim != len(shape) + 1 or tuple(data.shape[1:]) != tuple(shape) or (
+        data.shape[0] < min_samples
+    ):
+        raise ValueError(
+            f"{name} must have shape (n, {', '.join(map(str, shape))}) with "
+            f"n >= {min_samples}, got {data.shape}."
+        )
+    if not jnp.issubdtype(data.dtype, jnp.floating):
+        raise ValueError(f"{name} must be floating point, got dtype {data.dtype}.")
+    if not bool(jnp.all(jnp.isfinite(data))):
+        raise ValueError(f"{name} contains non-finite values (nan or inf).")
+    return data
+
+
 def _check_shape(shape: tuple[int, ...]) -> int:
     if not isinstance(shape, tuple) or len(shape) != 1:
         raise ValueError(

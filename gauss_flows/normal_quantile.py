@@ -63,17 +63,3 @@ def _ndtri_of_log_jvp(primals, tangents):
     z = ndtri_of_log(log_p)
     dz_dlogp = jnp.exp(jnp.minimum(log_p, 0.0) - log_normal_pdf(z))
     return z, dz_dlogp * dlog_p
-
-
-def normal_quantile_from_log_cdf_and_sf(log_cdf: ArrayLike, log_sf: ArrayLike) -> Array:
-    r"""$z = \Phi^{-1}(F)$ given $\log F$ and $\log(1-F)$, using the smaller tail.
-
-    If $F \le \tfrac12$, $z = \Phi^{-1}(F)$; otherwise $z = -\Phi^{-1}(1 - F)$. Both
-    are computed from logs, so $z$ is exact to working precision in either tail.
-    """
-    log_cdf, log_sf = jnp.asarray(log_cdf), jnp.asarray(log_sf)
-    lower = log_cdf <= log_sf
-    sign = jnp.where(lower, 1.0, -1.0).astype(log_cdf.dtype)
-    # jnp.where, not jnp.minimum: at F = 1/2 exactly, minimum's gradient averages the
-    # two tails, whose derivatives are opposite, and dz/dx would come out as 0.
-    return sign * ndtri_of_log(jnp.where(lower, log_cdf, log_sf))

@@ -14,14 +14,13 @@ import os
 import sys
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from flowjax.distributions import AbstractDistribution
 from flowjax.train import fit_to_data
 from jaxtyping import ArrayLike, PRNGKeyArray
 
-from gauss_flows.coupling import check_positive_int
+from gauss_flows.coupling import check_positive_int, check_samples
 from gauss_flows.flows import coupling_layers
 from gauss_flows.gradient_norms import record_gradient_norms
 
@@ -115,17 +114,7 @@ def train_flow(
         step, each a list of ``L`` floats: the gradient norm of each layer of
         :func:`gauss_flows.flows.coupling_layers`, in data-to-latent order.
     """
-    data = jnp.asarray(data)
-    shape = tuple(flow.shape)
-    if data.ndim != len(shape) + 1 or tuple(data.shape[1:]) != shape:
-        raise ValueError(
-            f"data must have shape (n, *flow.shape) = (n, {', '.join(map(str, shape))}), "
-            f"got {data.shape}."
-        )
-    if not jnp.issubdtype(data.dtype, jnp.floating):
-        raise ValueError(f"data must be floating point, got dtype {data.dtype}.")
-    if not bool(jnp.all(jnp.isfinite(data))):
-        raise ValueError("data contains non-finite values (nan or inf).")
+    data = check_samples(data, tuple(flow.shape))
     check_positive_int(max_epochs, "max_epochs")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(max_patience, "max_patience", minimum=0)
