@@ -11,10 +11,12 @@ and both return ``x`` and the log-det (bisection: one extra forward call for it)
   bisection steps (``max_steps=n``, ``atol`` tiny, ``throw=False``), every few ``n``
   (each ``n`` is a separate compile).
   The curves use all problems unless ``--curve-points`` says fewer.
-* Time per 100k inversions (all ``--mixtures * --points`` problems), each solver at
-  the fewest iterations whose curve error reaches the target (or its best accuracy
-  if it never does), interleaved A/B over rounds; the errors reported with the times
-  are re-measured on all problems.
+* Time per 100k inversions (all ``--mixtures * --points`` problems), interleaved A/B
+  over rounds; the errors reported with the times are measured on all problems.
+  The headline: our inverse at its **defaults** (early exit, cap ``DEFAULT_N_ITER``)
+  against bisection at **equal accuracy** (the fewest steps whose max error is no
+  larger than the default's); also against bisection at the target (1e-12, looser),
+  and Newton at a fixed count (the fewest iterations reaching the target) against it.
 """
 
 from __future__ import annotations
@@ -169,12 +171,25 @@ def run(n_mixtures, n_points, k, curve_points, max_newton, max_bisect, bisect_ev
     newton = newton_inverse(n_newton)
     bisect = bisection_inverse(n_bisect)
     default = newton_inverse(DEFAULT_N_ITER)
-    for f in (newton, bisect, default):
+    default_err = max_err(default, full=True)
+    # Equal accuracy: the fewest bisection steps whose error on ALL problems is no
+    # larger than the default's (coarse curve first, then step by step).
+    n_equal = next((n for n, e in curves["bisection"] if e <= default_err), max_bisect)
+    while n_equal > 1 and max_err(bisection_inverse(n_equal - 1), full=True) <= default_err:
+        n_equal -= 1
+    while max_err(bisection_inverse(n_equal), full=True) > default_err and n_equal < 200:
+        n_equal += 1
+    bisect_equal = bisection_inverse(n_equal)
+    for f in (newton, bisect, default, bisect_equal):
         jax.block_until_ready(f(params, z))
+    run_default = lambda: default(params, z)  # noqa: E731
     run_bisect = lambda: bisect(params, z)  # noqa: E731
-    # The headline: the DEFAULT (early exit, cap DEFAULT_N_ITER) vs bisection.
-    timing_default = interleaved_ratio(lambda: default(params, z), run_bisect,
+    # The headline: the DEFAULT (early exit, cap DEFAULT_N_ITER) vs bisection at equal
+    # accuracy; then vs bisection at the target, and fixed-count Newton vs that.
+    timing_default = interleaved_ratio(run_default, lambda: bisect_equal(params, z),
                                        rounds=rounds, reps=reps)
+    timing_default_target = interleaved_ratio(run_default, run_bisect, rounds=rounds,
+                                              reps=reps)
     timing = interleaved_ratio(lambda: newton(params, z), run_bisect, rounds=rounds,
                                reps=reps)
     iterations = np.asarray(default_iterations(params, z))
@@ -190,11 +205,17 @@ def run(n_mixtures, n_points, k, curve_points, max_newton, max_bisect, bisect_ev
         "ratio": timing["ratio"], "ratio_min": timing["ratio_min"],
         "ratio_max": timing["ratio_max"],
         "default_iters": DEFAULT_N_ITER,
-        "default_err": max_err(default, full=True),
+        "default_err": default_err,
         "default_ms_per_100k": 1e3 * timing_default["t_a"] * per_100k,
+        "bisection_equal_iters": n_equal,
+        "bisection_equal_err": max_err(bisect_equal, full=True),
+        "bisection_equal_ms_per_100k": 1e3 * timing_default["t_b"] * per_100k,
         "default_ratio": timing_default["ratio"],
         "default_ratio_min": timing_default["ratio_min"],
         "default_ratio_max": timing_default["ratio_max"],
+        "default_ratio_target": timing_default_target["ratio"],
+        "default_ratio_target_min": timing_default_target["ratio_min"],
+        "default_ratio_target_max": timing_default_target["ratio_max"],
         "default_iterations_median": float(np.median(iterations)),
         "default_iterations_max": int(iterations.max()),
         "default_far_rel_err": far_rel,

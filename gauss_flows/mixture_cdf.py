@@ -21,13 +21,13 @@ $\max_k(\mu_k + \sigma_k z)$.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.nn as jnn
 import jax.numpy as jnp
 from flowjax.bijections import AbstractBijection
-from jax.scipy.special import erf, erfcx, erfinv, logsumexp, ndtri
+from jax.scipy.special import erf, erfcx, erfinv, logsumexp
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from paramax import Parameterize
 from paramax.utils import inv_softplus
@@ -44,17 +44,21 @@ from gauss_flows.root_finding import invert_monotone
 #: 64 bisections shrink a bracket of width 1e3 to the ulp of 1.
 DEFAULT_N_ITER = 64
 
-#: Below ``u_m = -DEEP_TAIL`` (dominant component, reflected) T is taken as u_m + delta.
-DEEP_TAIL = 5.0
 SQRT_2 = math.sqrt(2.0)
-#: Newton steps for delta: from Phi^{-1} (|z| < 37) one suffices; from the asymptotic
-#: start (relative error below 1e-3) three reach full precision.
-TAIL_NEWTON_STEPS = 3
+LOG_HALF = math.log(0.5)
+#: Tail quantiles start from sqrt(2) erfinv(2 p - 1) down to p = e^-6.9 (about 1e-3),
+#: below from the asymptotic z0 = -sqrt(2L - log(4 pi L)), L = -log p (relative error
+#: under 1.3e-2 there, shrinking like 1/L^2); two Halley steps then reach rounding
+#: level from either start, in float32 and float64.
+ERFINV_START_MIN_LOG_P = -6.9
+TAIL_HALLEY_STEPS = 2
 
-#: Where the Mills ratio switches from erfcx to its continued fraction, and the
-#: fraction's depth (20 levels reach float64 rounding for v >= 6).
+#: Where the Mills ratio switches from erfcx to its continued fraction below float64,
+#: and the fraction's depth there (6 levels: within 6e-10 of log R for v >= 8, far
+#: below float32 rounding). In float64 jax's erfcx is exact to rounding for every v
+#: (checked against mpmath out to 1e300), so no fraction is traced there.
 MILLS_CF_START = 8.0
-MILLS_CF_TERMS = 20
+MILLS_CF_TERMS = 6
 
 
 def _log_mills_nonneg(v: Array) -> Array:
@@ -65,21 +69,36 @@ def _log_mills_nonneg(v: Array) -> Array:
     so $\log R$ keeps full relative precision out to $v \to \infty$, where
     $R(v) \simeq 1/v - 1/v^3 + \dots$ {cite}`abramowitz1964handbook` (7.1.23, 26.2.12).
     """
-    # Beyond MILLS_CF_START, Laplace's continued fraction
-    # R(v) = 1/(v + 1/(v + 2/(v + 3/(v + ...)))), evaluated backwards from a fixed depth,
-    # is exact to rounding in float64 (checked against mpmath from v = 6 on) and avoids
-    # jax's float32 erfcx, which returns 0 for arguments in [9.19, 9.42] (jax 0.10.2).
+    from_erfcx = lambda t: jnp.log(erfcx(SQRT_HALF * t)) + LOG_SQRT_PI_OVER_2  # noqa: E731
+    if jnp.finfo(v.dtype).bits >= 64:
+        return from_erfcx(v)
+    # Below float64, beyond MILLS_CF_START, Laplace's continued fraction
+    # R(v) = 1/(v + 1/(v + 2/(v + 3/(v + ...)))), evaluated backwards from a fixed
+    # depth, replaces jax's float32 erfcx, which returns 0 for arguments in
+    # [9.19, 9.42] (jax 0.10.2).
     large = v >= MILLS_CF_START
-    v_erfcx = jnp.where(large, 1.0, v)  # double where: no inf/NaN in either branch
-    v_cf = jnp.where(large, v, MILLS_CF_START)
+    v_cf = jnp.where(large, v, MILLS_CF_START)  # double where: no inf/NaN in either branch
     tail = jnp.zeros_like(v_cf)
     for k in range(MILLS_CF_TERMS, 0, -1):
         tail = k / (v_cf + tail)
-    from_cf = -jnp.log(v_cf + tail)
-    from_erfcx = jnp.log(erfcx(SQRT_HALF * v_erfcx)) + LOG_SQRT_PI_OVER_2
-    return jnp.where(large, from_cf, from_erfcx)
+    return jnp.where(large, -jnp.log(v_cf + tail), from_erfcx(jnp.where(large, 1.0, v)))
 
 
+class _Parts(NamedTuple):
+    """Intermediate values of :func:`_mixture_cdf_parts` that the tangents reuse."""
+
+    far: Array  # |x| beyond the fourth root of the largest float
+    z: Array  # T(x) computed as if not far (finite there: x is replaced by 0)
+    u: Array  # (K,) standardised inputs (x - mu_k) / sigma_k
+    gap: Array  # (K,) u_k - z, without cancellation
+    slope_terms: Array  # (K,) log w_k - log sigma_k - (u_k^2 - z^2) / 2
+    shares: Array  # (K,) pi_k Phi(u_k) / Phi(z), reflected to the smaller tail
+    log_mills_z: Array  # log R(|z|) = log Phi(-|z|) - log phi(z)
+    reflect: Array  # -1 where z > 0 (the upper tail is the smaller one), else 1
+    widest: Array  # argmax_k sigma_k
+
+
+@jax.custom_jvp
 def mixture_cdf_transform(
     params: tuple[Array, Array, Array], x: Array
 ) -> tuple[Array, Array]:
@@ -108,22 +127,32 @@ def mixture_cdf_transform(
       asymptotically $\Phi(-v) \simeq \varphi(v)/v$ {cite}`abramowitz1964handbook`)
       rather than as a difference of two $-u^2/2$. (jax's ``log_ndtr`` is not used:
       below $u = -20$ it switches to a 3-term asymptotic series, off by up to
-      $2\cdot10^{-11}$ relative in float64.) Moderately far out
-      ($u_m \ge -5$), $z = \Phi^{-1}(e^{\log\Phi(z)})$. Beyond, $z = u_m + \delta$ with
-      $\delta$ from three Newton steps on
-      $\log\Phi(u_m + \delta) - \log\Phi(u_m) = c$, so that
+      $2\cdot10^{-11}$ relative in float64.) Then $z = b + \delta$ with
+      $b = \min(u_m, 0)$ and $\delta$ from two Halley steps on
+      $\log\Phi(b + \delta) - \log\Phi(b) = c$ (see :func:`_tail_offset`), so that
       $\log T' = \log\sum_k \tfrac{\pi_k}{\sigma_k}
       e^{-(u_k - z)(u_k + z)/2}$ uses $u_k - z = (u_k - u_m) - \delta$ without
       cancellation (the old loss was $\epsilon x^2$).
+    * **Derivatives**: a custom JVP gives the tangents of $T$ and $\log T'$ in closed
+      form from the same intermediates (see ``_mixture_cdf_transform_jvp``);
+      higher derivatives differentiate that rule.
     * **Far out** ($|x|$ above the fourth root of the largest float, where $u_k^2$
       would overflow), the widest component dominates both tails and
       $T(x) = (x - \mu_{k^*})/\sigma_{k^*}$ to working precision, with
       $k^* = \arg\max_k \sigma_k$.
     """
+    z, log_slope, _ = _mixture_cdf_parts(params, x)
+    return z, log_slope
+
+
+def _mixture_cdf_parts(
+    params: tuple[Array, Array, Array], x: Array
+) -> tuple[Array, Array, _Parts]:
+    """``(T(x), log T'(x), parts)``: the computation behind :func:`mixture_cdf_transform`."""
     log_w, means, scales = params
     dtype = jnp.result_type(x, scales)
     far = jnp.abs(x) > jnp.finfo(dtype).max ** 0.25
-    x_core = jnp.where(far, 0.0, x)  # keep the unused branch finite (and its grads)
+    x_core = jnp.where(far, 0.0, x)  # keep the unused branch finite
     u = (x_core - means) / scales
     weights = jnp.exp(log_w)
 
@@ -140,7 +169,6 @@ def mixture_cdf_transform(
     tail_sum = jnp.sum(weights * jnp.where(inner, 0.0, side * jnp.exp(log_small_tail)))
     d_half = half_sum - tail_sum
     centre = jnp.abs(d_half) < 0.25
-    z_centre = SQRT_2 * erfinv(2 * jnp.where(centre, d_half, 0.0))
 
     # Tails, reflected so that the smaller tail is the lower one: z_r <= 0.
     reflect = jnp.where(d_half > 0, -1.0, 1.0).astype(dtype)
@@ -181,52 +209,127 @@ def mixture_cdf_transform(
     m = jnp.argmax(relative_to(jnp.argmax(log_terms))[3])
     u_m, log_mills_m, d_r, log_ratios = relative_to(m)
     c = logsumexp(log_ratios)
-    representable = log_cdf > jnp.log(jnp.finfo(dtype).tiny) + 10
-    deep = (u_m < -DEEP_TAIL) | ~representable
-    z_nd = ndtri(jnp.exp(jnp.where(representable, log_cdf, -1.0)))  # Phi^{-1}(F)
-    deep_u_m = jnp.where(deep, jnp.minimum(u_m, 0.0), -2 * DEEP_TAIL)
-    delta = _tail_offset(deep_u_m, jnp.where(deep, log_mills_m, 0.0),
-                         jnp.where(deep, c, 0.0), jnp.where(deep, log_cdf, -1e3), z_nd)
-    z_r = jnp.where(deep, u_m + delta, z_nd)
-    z = jnp.where(centre, z_centre, reflect * z_r)
+    # Tails: z_r = b + delta solves log Phi(z_r) = log Phi(b) + c_b, from the base
+    # b = min(u_m, 0), whose log Mills ratio is known (log R(0) = log sqrt(pi/2)).
+    positive = u_m > 0
+    base = jnp.minimum(u_m, 0.0)
+    log_mills_b = jnp.where(positive, LOG_SQRT_PI_OVER_2, log_mills_m)
+    c_b = jnp.where(positive, log_cdf - LOG_HALF, c)
+    # One erfinv serves the centre, z = sqrt(2) erfinv(2 D), and the start of the
+    # moderate tails, z_r = sqrt(2) erfinv(2 Phi(z_r) - 1).
+    from_erfinv = log_cdf > ERFINV_START_MIN_LOG_P
+    p_tail = jnp.exp(jnp.minimum(log_cdf, LOG_HALF))  # Phi(z_r)
+    arg = jnp.where(centre, 2 * d_half, jnp.where(from_erfinv, 2 * p_tail - 1, 0.0))
+    z_erfinv = SQRT_2 * erfinv(arg)
+    big_l = jnp.where(from_erfinv, 10.0, -log_cdf)
+    z_start = jnp.where(from_erfinv, z_erfinv,
+                        -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
+    delta = _tail_offset(base, log_mills_b, c_b, jnp.minimum(z_start, 0.0) - base)
+    z = jnp.where(centre, z_erfinv, reflect * (base + delta))
 
     # log T' = log f(x) - log phi(z) = logsumexp_k(log w_k - log s_k - (u_k^2 - z^2)/2)
     z_r = reflect * z
-    gap = jnp.where(deep, d_r - delta, u_r - z_r)  # u_k - z, reflected
-    log_slope = logsumexp(log_w - jnp.log(scales) - 0.5 * gap * (u_r + z_r))
+    # u_k - z, reflected: relative to the dominant component where both are large
+    gap = jnp.where(centre | positive, u_r - z_r, d_r - delta)
+    slope_terms = log_w - jnp.log(scales) - 0.5 * gap * (u_r + z_r)
+    log_slope = logsumexp(slope_terms)
+    # log R(-z_r) = log Phi(z_r) - log phi(z): in the tails from delta's equation
+    # (no eps z^2 cancellation), in the centre |z| < 0.68.
+    log_mills_z = jnp.where(
+        centre,
+        log_cdf + 0.5 * z * z + LOG_SQRT_2PI,
+        log_mills_b + c_b + 0.5 * delta * (z_r + base),
+    )
 
     widest = jnp.argmax(scales)
     z_far = (x - means[widest]) / scales[widest]
-    return jnp.where(far, z_far, z), jnp.where(far, -jnp.log(scales[widest]), log_slope)
+    parts = _Parts(
+        far=far, z=z, u=u, gap=reflect * gap, slope_terms=slope_terms,
+        shares=jnp.exp(log_ratios - c), log_mills_z=log_mills_z, reflect=reflect,
+        widest=widest,
+    )
+    z_out = jnp.where(far, z_far, z)
+    return z_out, jnp.where(far, -jnp.log(scales[widest]), log_slope), parts
 
 
-def _tail_offset(
-    u_m: Array, log_mills_m: Array, c: Array, log_cdf: Array, z_nd: Array
-) -> Array:
-    r"""$\delta$ with $\log\Phi(u_m + \delta) - \log\Phi(u_m) = c$, for $u_m \le 0$.
+@mixture_cdf_transform.defjvp
+def _mixture_cdf_transform_jvp(primals, tangents):
+    r"""Closed-form tangents of $T$ and $\log T'$, from the forward's own intermediates.
 
-    With $v = u_m + \delta$ the left side is $-\delta(v + u_m)/2 + \log R(-v) -
-    \log R(-u_m)$ (no $\epsilon u^2$ cancellation). Start from
-    ``z_nd`` $= \Phi^{-1}(e^{\log\Phi})$ where that is representable, else from the
-    asymptotic $z_0 = -\sqrt{2L - \log(4\pi L)}$, $L = -\log\Phi(z)$; then Newton, whose
-    slope is $\varphi(v)/\Phi(v) = 1/R(-v)$. The last step carries the implicit derivative.
+    With $u_k = (x - \mu_k)/\sigma_k$, $du_k = (dx - d\mu_k - u_k\,d\sigma_k)/\sigma_k$,
+    responsibilities $r_k = \pi_k\varphi(u_k)/(\sigma_k f(x))$ and weight tangents
+    projected onto normalised weights, $e_k = d\log\pi_k - \sum_j \pi_j\,d\log\pi_j$:
+
+    $$dz = T'(x)\sum_k r_k\sigma_k\,du_k + \frac{\sum_k \pi_k\Phi(u_k)\,e_k}{\varphi(z)},
+    \qquad d\log T' = \sum_k r_k\big(e_k - d\log\sigma_k - (u_k - z)\,du_k\big)
+    + z\Big(dz - \sum_k r_k\,du_k\Big).$$
+
+    The weight term is taken in the smaller tail, as $\pm R(|z|)\sum_k q_k e_k$ with
+    shares $q_k = \pi_k\Phi(u_k)/\Phi(z)$ (reflected), so no $1/\varphi(z)$ overflows;
+    every factor is bounded, and $u_k - z$ comes without cancellation. Differentiating
+    the forward line by line instead (through its Halley steps, Mills ratios and
+    branches) cost about twice the operations and three times the compile time of
+    ``value_and_grad`` (``benchmarks/compile_transformers.py``).
     """
-    sg = jax.lax.stop_gradient
-    dtype = u_m.dtype
-    representable = log_cdf > jnp.log(jnp.finfo(dtype).tiny) + 10
-    big_l = jnp.where(representable, 10.0, -log_cdf)
-    z0 = jnp.where(representable, z_nd, -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
+    params, x = primals
+    (dlog_w, dmeans, dscales), dx = tangents
+    log_w, means, scales = params
+    z, log_slope, p = _mixture_cdf_parts(params, x)
+    weights = jnp.exp(log_w)
+    e = dlog_w - jnp.sum(weights * dlog_w)  # tangent of the normalised log weights
+    du = (jnp.where(p.far, 0.0, dx) - dmeans - p.u * dscales) / scales
+    r = jnp.exp(p.slope_terms - log_slope)
+    r_slope_scale = jnp.exp(p.slope_terms + jnp.log(scales))  # r_k T' sigma_k
+    weight_term = p.reflect * jnp.exp(p.log_mills_z) * jnp.sum(p.shares * e)
+    dz_excess = jnp.sum((r_slope_scale - r) * du) + weight_term  # dz - sum_k r_k du_k
+    dz = jnp.sum(r * du) + dz_excess
+    dlog_slope = jnp.sum(r * (e - dscales / scales - p.gap * du)) + p.z * dz_excess
+    # Far out T(x) = (x - mu_w) / sigma_w and log T' = -log sigma_w for the widest w.
+    pick = lambda a: a[p.widest]  # noqa: E731
+    dz_far = (dx - pick(dmeans) - z * pick(dscales)) / pick(scales)
+    dlog_far = -pick(dscales) / pick(scales)
+    dz = jnp.where(p.far, dz_far, dz).astype(z.dtype)
+    dlog_slope = jnp.where(p.far, dlog_far, dlog_slope).astype(log_slope.dtype)
+    return (z, log_slope), (dz, dlog_slope)
 
-    def step(delta, u_m, log_mills_m, c):
-        v = jnp.minimum(u_m + delta, 0.0)
+
+@jax.custom_jvp
+def _tail_offset(base: Array, log_mills_b: Array, c: Array, start: Array) -> Array:
+    r"""$\delta$ with $\log\Phi(b + \delta) - \log\Phi(b) = c$, for $b \le 0$.
+
+    With $v = b + \delta$ the left side is $g(\delta) = -\delta(v + b)/2 + \log R(-v) -
+    \log R(-b)$ (no $\epsilon b^2$ cancellation), with $g' = 1/R(-v)$ and
+    $g'' = -(v + 1/R(-v))/R(-v)$. From ``start``, ``TAIL_HALLEY_STEPS`` Halley steps
+    (a loop, so that the step is compiled once),
+    $\delta \leftarrow \delta - gR/\big(1 + \tfrac12 g\,(1 + vR)\big)$ with
+    $R = R(-v)$: cubic convergence, one Mills ratio per step.
+    """
+    return _halley_loop(base, log_mills_b, c, start)[0]
+
+
+def _halley_loop(base, log_mills_b, c, start):
+    def step(_, state):
+        delta, _ = state
+        v = jnp.minimum(base + delta, 0.0)
         log_mills_v = _log_mills_nonneg(-v)
-        h = -0.5 * delta * (v + u_m) + log_mills_v - log_mills_m - c
-        return delta - h * jnp.exp(log_mills_v)
+        g = -0.5 * delta * (v + base) + log_mills_v - log_mills_b - c
+        mills_v = jnp.exp(log_mills_v)
+        # 1 + v R lies in [0, 1]; the floor keeps a wild start (unused lanes) finite.
+        new = delta - g * mills_v / jnp.maximum(1 + 0.5 * g * (1 + v * mills_v), 0.5)
+        return new, v
 
-    delta = sg(jnp.minimum(z0, 0.0) - u_m)
-    for _ in range(TAIL_NEWTON_STEPS - 1):
-        delta = step(delta, sg(u_m), sg(log_mills_m), sg(c))
-    return step(sg(delta), u_m, log_mills_m, c)
+    return jax.lax.fori_loop(0, TAIL_HALLEY_STEPS, step, (start, jnp.zeros_like(start)))
+
+
+@_tail_offset.defjvp
+def _tail_offset_jvp(primals, tangents):
+    r"""Implicit derivative: $d\delta = R\,(d\log R(-b) + dc) - (1 + bR)\,db$,
+    $R = R(-v)$ at the root (from $\partial g/\partial b = 1/R + b$)."""
+    base, log_mills_b, c, _ = primals
+    dbase, dlog_mills_b, dc, _ = tangents
+    delta = _tail_offset(base, log_mills_b, c, primals[3])
+    mills_v = jnp.exp(_log_mills_nonneg(-jnp.minimum(base + delta, 0.0)))
+    return delta, mills_v * (dlog_mills_b + dc) - (1 + base * mills_v) * dbase
 
 
 def mixture_cdf_inverse(

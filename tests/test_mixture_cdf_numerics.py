@@ -385,3 +385,95 @@ def test_float32_forward_is_finite_on_random_mixtures(x32):
     assert z.dtype == jnp.float32
     assert np.all(np.isfinite(np.asarray(z))) and np.all(np.isfinite(np.asarray(log_slope)))
     assert np.all(np.diff(np.asarray(z), axis=1) > 0)
+
+
+# --------------------------------------------------------------------------- derivatives
+# ``mixture_cdf_transform`` has a hand-written (custom) JVP, so the contract suite's
+# Jacobian-vs-log-det test alone would compare it with itself. These tests check it
+# against independent derivatives.
+def _naive_transform(params, x):
+    """T and log T' straight from the definition: accurate for moderate |x| only.
+
+    The log weights are normalised first, so that their tangents are projected onto
+    normalised weights, as the custom JVP does.
+    """
+    log_w, means, scales = params
+    log_w = log_w - jax.scipy.special.logsumexp(log_w)
+    u = (x - means) / scales
+    z = jax.scipy.special.ndtri(jnp.sum(jnp.exp(log_w) * jax.scipy.special.ndtr(u)))
+    log_pdf = jax.scipy.stats.norm.logpdf
+    log_f = jax.scipy.special.logsumexp(log_w - jnp.log(scales) + log_pdf(u))
+    return z, log_f - log_pdf(z)
+
+
+def _random_params(key, n: int):
+    k1, k2, k3 = jr.split(key, 3)
+    return (jax.nn.log_softmax(jr.normal(k1, (n, K)), axis=-1), 1.5 * jr.normal(k2, (n, K)),
+            jr.uniform(k3, (n, K), minval=0.3, maxval=2.0))
+
+
+def _random_like(key, tree):
+    """Independent standard normal draws shaped like every leaf of ``tree``."""
+    leaves, treedef = jax.tree.flatten(tree)
+    keys = jr.split(key, len(leaves))
+    return treedef.unflatten([jr.normal(k, jnp.shape(a)) for k, a in zip(keys, leaves)])
+
+
+def test_custom_jvp_matches_autodiff_of_the_definition(x64):
+    n = 64
+    params = _random_params(jr.key(10), n)
+    x = jnp.linspace(-4.0, 4.0, n)
+    tangents = _random_like(jr.key(11), (params, x))
+
+    def jvps(f):
+        return jax.jit(jax.vmap(lambda p, x, dp, dx: jax.jvp(f, (p, x), (dp, dx))))(
+            params, x, *tangents)
+
+    (z, log_slope), (dz, dlog) = jvps(mixture_cdf_transform)
+    (z_ref, log_ref), (dz_ref, dlog_ref) = jvps(_naive_transform)
+    np.testing.assert_allclose(z, z_ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(log_slope, log_ref, rtol=1e-12, atol=1e-13)
+    assert np.max(np.abs(dz_ref)) > 1 and np.max(np.abs(dlog_ref)) > 1
+    np.testing.assert_allclose(dz, dz_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dlog, dlog_ref, rtol=1e-10, atol=1e-12)
+
+    # Reverse mode transposes the same rule: gradients of a weighted sum agree too.
+    def grads(f):
+        loss = lambda p, x: jnp.sum(jnp.array([1.0, -0.7]) * jnp.stack(f(p, x)))  # noqa: E731
+        return jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1))))(params, x)
+
+    for got, want in zip(jax.tree.leaves(grads(mixture_cdf_transform)),
+                         jax.tree.leaves(grads(_naive_transform))):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("x", [-1e4, -200.0, -40.0, 12.0, 60.0, 3e3])
+def test_custom_jvp_matches_finite_differences_in_the_tails(x64, x):
+    """Where the definition fails (F rounds to 0 or 1), central differences of T itself."""
+    params = jax.tree.map(lambda a: a[0], _random_params(jr.key(12), 1))
+    x = jnp.asarray(x)
+    direction = _random_like(jr.key(13), (params, x))
+    (z, log_slope), (dz, dlog) = jax.jvp(mixture_cdf_transform, (params, x), direction)
+    h = 1e-4 * max(1.0, abs(x)) ** 0.5
+
+    def at(s):  # T at the shifted point, its log weights normalised again
+        (log_w, means, scales), x_s = jax.tree.map(lambda a, d: a + s * h * d,
+                                                   (params, x), direction)
+        return mixture_cdf_transform((jax.nn.log_softmax(log_w), means, scales), x_s)
+
+    shifted = [at(1), at(-1)]
+    fd_z = (shifted[0][0] - shifted[1][0]) / (2 * h)
+    fd_log = (shifted[0][1] - shifted[1][1]) / (2 * h)
+    assert abs(float(z)) > 5  # really in a tail
+    np.testing.assert_allclose(dz, fd_z, rtol=1e-6)
+    np.testing.assert_allclose(dlog, fd_log, rtol=1e-5, atol=1e-8)
+
+
+def test_derivatives_are_finite_out_to_the_largest_floats(dtype):
+    params = jax.tree.map(lambda a: a[0].astype(dtype), _random_params(jr.key(14), 1))
+    big = float(jnp.finfo(dtype).max) / 10
+    x = jnp.asarray([-big, -1e30, -1e6, -50.0, 0.0, 50.0, 1e6, 1e30, big], dtype)
+    loss = lambda p, x: jnp.sum(jnp.stack(mixture_cdf_transform(p, x)))  # noqa: E731
+    grads = jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1)), in_axes=(None, 0)))(params, x)
+    for leaf in jax.tree.leaves(grads):
+        assert leaf.dtype == dtype and np.all(np.isfinite(np.asarray(leaf)))
