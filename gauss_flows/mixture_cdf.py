@@ -193,8 +193,9 @@ def _mixture_cdf_parts(
             (x_core * (scale_m - scales) + (mean_m * scales - means * scale_m))
             / (scales * scale_m)
         )
-        # exactly 0 for k = m (a fused multiply-add would leave a rounding error there)
-        d_r = jnp.where(one_hot, 0.0, d_r)
+        # exactly 0 for k = m and for any copy of it (a fused multiply-add would leave a
+        # rounding error there, and identical components would drift apart in training)
+        d_r = jnp.where(one_hot | ((means == mean_m) & (scales == scale_m)), 0.0, d_r)
         split = below & (u_m <= 0)
         diff = jnp.where(
             split,

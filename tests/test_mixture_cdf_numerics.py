@@ -477,3 +477,26 @@ def test_derivatives_are_finite_out_to_the_largest_floats(dtype):
     grads = jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1)), in_axes=(None, 0)))(params, x)
     for leaf in jax.tree.leaves(grads):
         assert leaf.dtype == dtype and np.all(np.isfinite(np.asarray(leaf)))
+
+
+def test_value_and_grad_lowers_to_no_more_ops_than_the_spline_flow(x32):
+    """The closed-form JVP keeps the mixture CDF's gradient graph small.
+
+    Differentiating the forward line by line lowered to 5061 StableHLO ops (against
+    2139 for flowjax's spline); compile *time* is measured in ``make bench``.
+    """
+
+    def n_ops(coupling):
+        flow = gf.coupling_flow(jr.key(0), shape=(2,), n_layers=4, coupling=coupling,
+                                nn_width=32)
+        params, static = eqx.partition(flow, eqx.is_inexact_array,
+                                       is_leaf=lambda a: isinstance(a, paramax.NonTrainable))
+
+        def nll(p, x):
+            return -paramax.unwrap(eqx.combine(p, static)).log_prob(x).mean()
+
+        x = jr.normal(jr.key(1), (64, 2))
+        text = jax.jit(jax.value_and_grad(nll)).lower(params, x).as_text()
+        return sum("stablehlo." in line for line in text.splitlines())
+
+    assert n_ops("mixture_cdf") <= n_ops("rq_spline")
