@@ -181,3 +181,41 @@ def test_deep_sigmoid_matches_mpmath(x64, seed):
     ls_err = np.abs(log_slope - ref[:, 1])
     _report(X_POINTS, ls_err, "sigmoid log T' abs")
     assert np.all(ls_err <= 1e-13)
+
+
+# ------------------------------------------------------------------ the Mills ratio
+def _mp_log_mills(v: float) -> float:
+    """log R(v) = log Phi(-v) - log phi(v), for v >= 0."""
+    with mp.workdps(_digits_for(v, power=2)):
+        v = mp.mpf(v)
+        return float(_mp_log_ncdf(-v) + v * v / 2 + mp.log(2 * mp.pi) / 2)
+
+
+def test_log_mills_ratio_matches_mpmath_on_a_dense_grid(dtype):
+    """Every 0.01 on [0, 60], then out to the largest floats.
+
+    Regression: jax's erfcx returns exactly 0 on a narrow band of arguments (float32:
+    v in [13.0, 13.3]; float64: v in [37.5, 37.7]); a coarse grid missed the float64
+    band, and a two-moons flow then inverted to the wrong point.
+    """
+    from gauss_flows.mixture_cdf import _log_mills_nonneg
+
+    top = 1e300 if dtype == jnp.float64 else 1e30
+    v = np.concatenate([np.arange(0.0, 60.0, 0.01), np.geomspace(60.0, top, 200)])
+    v_stored = v.astype(np.dtype(dtype)).astype(np.float64)
+    got = np.asarray(jax.jit(_log_mills_nonneg)(jnp.asarray(v_stored, dtype)), np.float64)
+    ref = np.array([_mp_log_mills(float(t)) for t in v_stored])
+    eps = float(jnp.finfo(dtype).eps)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_array_less(np.abs(got - ref), 8 * eps * np.maximum(1.0, np.abs(ref)))
+
+
+def test_mixture_matches_mpmath_where_erfcx_has_zeros(x64):
+    """The dominant component's |u| inside jax's float64 erfcx zero band (37.5..37.7)."""
+    params = (jnp.log(jnp.array([0.4, 0.6])), jnp.array([0.0, 3.0]), jnp.array([1.0, 0.5]))
+    x = np.concatenate([np.linspace(-37.8, -37.4, 21), np.linspace(37.4, 37.8, 21)])
+    z, log_slope = (np.asarray(a) for a in _mixture_batch(params, jnp.asarray(x)))
+    ref = np.array([mixture_reference(params, float(v)) for v in x])
+    np.testing.assert_allclose(z, ref[:, 0], rtol=4 * EPS64)
+    np.testing.assert_allclose(log_slope, ref[:, 1], rtol=0, atol=1e-13)
+    assert np.all(np.diff(z) > 0)
