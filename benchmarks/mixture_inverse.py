@@ -22,6 +22,7 @@ and both return ``x`` and the log-det (bisection: one extra forward call for it)
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 
 import jax
@@ -37,6 +38,7 @@ from flowjax.root_finding import bisection_search  # noqa: E402
 from gauss_flows.root_finding import bracketed_newton  # noqa: E402
 from gauss_flows.mixture_cdf import (  # noqa: E402
     DEFAULT_N_ITER,
+    mixture_cdf_bracket,
     mixture_cdf_inverse,
     mixture_cdf_transform,
 )
@@ -81,12 +83,9 @@ def default_iterations(params, z):
     """Iterations the default solver runs per problem (before vmap's all-lanes wait)."""
 
     def one(p, zi):
-        _, means, scales = p
-        candidates = means + scales * zi
-        init = jnp.sum(jnp.exp(p[0]) * candidates)
-        _, n = bracketed_newton(lambda v: mixture_cdf_transform(p, v), zi,
-                                candidates.min(), candidates.max(), init,
-                                DEFAULT_N_ITER, return_iterations=True)
+        lower, upper, init = mixture_cdf_bracket(p, zi)
+        _, n = bracketed_newton(lambda v: mixture_cdf_transform(p, v), zi, lower, upper,
+                                init, DEFAULT_N_ITER, return_iterations=True)
         return n
 
     return jax.vmap(one)(params, z)
@@ -111,14 +110,14 @@ def far_round_trip(params, n_points: int, n_mixtures: int = 20) -> float:
     return float(jnp.max(round_trip(p, x)))
 
 
+@functools.cache  # one compile per step count, however often the search asks for it
 def bisection_inverse(n_steps: int):
     def one(params, z):
-        _, means, scales = params
-        candidates = means + scales * z
+        lower, upper, _ = mixture_cdf_bracket(params, z)
         root, _ = bisection_search(
             lambda x: mixture_cdf_transform(params, x)[0] - z,
-            candidates.min(),
-            candidates.max(),
+            lower,
+            upper,
             atol=1e-300,  # never met: exactly n_steps bisection steps
             max_steps=n_steps,
             throw=False,

@@ -21,9 +21,10 @@ import jax
 import jax.nn as jnn
 import jax.numpy as jnp
 import jax.random as jr
+import paramax
 from jaxtyping import Array, PRNGKeyArray, PyTree
 
-from gauss_flows.coupling import check_positive_int
+from gauss_flows.coupling import check_positive_int, zero_output_layer
 
 #: ``factory(key, in_size, out_size) -> eqx.Module``, one conditioner per layer.
 ConditionerFactory = Callable[[PRNGKeyArray, int, int], eqx.Module]
@@ -143,14 +144,15 @@ def mlp(
 
     def factory(key: PRNGKeyArray, in_size: int, out_size: int) -> eqx.nn.MLP:
         net = eqx.nn.MLP(in_size, out_size, width, depth, activation=activation, key=key)
-        if zero_init:
-            last = lambda m: (m.layers[-1].weight, m.layers[-1].bias)  # noqa: E731
-            net = eqx.tree_at(last, net, tuple(jnp.zeros_like(a) for a in last(net)))
-        return net
+        return zero_output_layer(net) if zero_init else net
 
     return factory
 
 
 def count_parameters(tree: PyTree) -> int:
-    """Number of trainable scalars: the total size of the floating-point arrays in ``tree``."""
-    return sum(int(leaf.size) for leaf in jax.tree.leaves(eqx.filter(tree, eqx.is_inexact_array)))
+    """Number of trainable scalars: the total size of the floating-point arrays in
+    ``tree``, leaving out those wrapped in ``paramax.NonTrainable``."""
+    frozen = lambda leaf: isinstance(leaf, paramax.NonTrainable)  # noqa: E731
+    trainable = eqx.filter(tree, eqx.is_inexact_array, is_leaf=frozen)
+    leaves = jax.tree.leaves(trainable, is_leaf=frozen)
+    return sum(int(leaf.size) for leaf in leaves if not frozen(leaf))

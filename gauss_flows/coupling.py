@@ -47,6 +47,12 @@ def check_positive_int(value: int, name: str, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
 
 
+def zero_output_layer(mlp: eqx.nn.MLP) -> eqx.nn.MLP:
+    """``mlp`` with the weight and bias of its last layer set to zero (output 0)."""
+    last = lambda m: (m.layers[-1].weight, m.layers[-1].bias)  # noqa: E731
+    return eqx.tree_at(last, mlp, tuple(jnp.zeros_like(a) for a in last(mlp)))
+
+
 def check_samples(
     data: ArrayLike, shape: tuple[int, ...], name: str = "data", min_samples: int = 1
 ) -> Array:
@@ -187,10 +193,7 @@ class Coupling(AbstractBijection):
                 in_size, out_size, nn_width, nn_depth, activation=nn_activation, key=key
             )
             if zero_init:
-                last = lambda m: (m.layers[-1].weight, m.layers[-1].bias)  # noqa: E731
-                conditioner = eqx.tree_at(
-                    last, conditioner, tuple(jnp.zeros_like(a) for a in last(conditioner))
-                )
+                conditioner = zero_output_layer(conditioner)
         else:
             if zero_init:
                 raise ValueError(

@@ -48,11 +48,7 @@ from paramax.utils import inv_softplus
 
 from gauss_flows.constraints import softplus_with_floor
 from gauss_flows.coupling import Coupling, check_positive_int
-from gauss_flows.root_finding import invert_monotone
-
-#: Default iteration *cap* of the inverse's solver, which stops as soon as it has
-#: converged; the cap only binds where Newton keeps failing and the solver bisects.
-DEFAULT_N_ITER = 64
+from gauss_flows.root_finding import DEFAULT_N_ITER, invert_monotone
 
 
 def deep_sigmoid_transform(

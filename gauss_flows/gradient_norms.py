@@ -37,11 +37,7 @@ def layer_gradient_norms(grads: Transformed) -> Array:
             :func:`gauss_flows.flows.coupling_layers`, in data-to-latent order, so an
             ``ActNorm`` before a coupling counts as a layer of its own.
     """
-    norms = []
-    for layer in coupling_layers(grads):
-        leaves = [jnp.sum(leaf.astype(float) ** 2) for leaf in jax.tree.leaves(layer)]
-        norms.append(jnp.sqrt(sum(leaves)) if leaves else jnp.zeros(()))
-    return jnp.stack(norms)
+    return jnp.stack([optax.tree_utils.tree_norm(layer) for layer in coupling_layers(grads)])
 
 
 class GradientNormState(NamedTuple):

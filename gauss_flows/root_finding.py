@@ -31,6 +31,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PyTree
 
+#: Default iteration *cap* of the solver, which stops as soon as it has converged
+#: (for the mixture CDF typically 4-7 iterations, at most 13 over 100k random
+#: 8-component mixtures with |x| <= 30 in float64). The cap only binds where Newton
+#: keeps failing and the solver bisects, e.g. across flat stretches between narrow
+#: components: 64 bisections shrink a bracket of width 1e3 to the ulp of 1.
+DEFAULT_N_ITER = 64
+
 #: ``forward(x) -> (T(x), log T'(x))`` for a scalar ``x``.
 ScalarForward = Callable[[Array], tuple[Array, Array]]
 

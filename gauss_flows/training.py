@@ -138,12 +138,12 @@ def train_flow(
         learning_rate, decay_steps=max_epochs * steps_per_epoch
     )
     optimizer = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
-    grad_norms: dict[int, list[float]] = {}
+    grad_norms: list[list[float]] = []  # the callback is ordered: one entry per step
     if not isinstance(record_grad_norms, bool):
         raise ValueError(f"record_grad_norms must be True or False, got {record_grad_norms!r}.")
     if record_grad_norms:
         coupling_layers(flow)  # raises a clear error for a flow it cannot map to layers
-        record = record_gradient_norms(lambda i, g: grad_norms.update({i: g.tolist()}))
+        record = record_gradient_norms(lambda i, g: grad_norms.append(g.tolist()))
         optimizer = optax.chain(record, optimizer)
     trained, losses = fit_to_data(
         key,
@@ -158,5 +158,5 @@ def train_flow(
     )
     if record_grad_norms:
         jax.effects_barrier()  # every step's callback has run
-        losses["grad_norms"] = [grad_norms[i] for i in sorted(grad_norms)]
+        losses["grad_norms"] = grad_norms
     return trained, losses

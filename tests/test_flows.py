@@ -187,6 +187,10 @@ def test_default_schedule_is_half():
     assert len(leaves[0]) == len(leaves[1]) > 0
     for a, b in zip(*leaves, strict=True):
         np.testing.assert_array_equal(a, b)
+    # ... and "half" means: the default mask, then its complement, alternating.
+    for i, layer in enumerate(coupling_layers(default)):
+        mask = gf.default_mask(5)
+        np.testing.assert_array_equal(layer.mask, mask if i % 2 == 0 else ~mask)
 
 
 def test_non_periodic_masks_fall_back_to_a_chain_of_layers():

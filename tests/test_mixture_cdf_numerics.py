@@ -334,8 +334,8 @@ def test_inverse_never_nan_where_t_is_flat(dtype, case):
     brackets = (np.asarray(lo_hi[0]) <= zs) & (zs <= np.asarray(lo_hi[1]))
     if case == "narrow_random" and dtype == jnp.float64:
         # KNOWN GAP: here the default cap (64) does not always reach convergence; the
-        # result is finite but not guaranteed to be the root (see the report).
-        assert np.mean(ok | brackets) > 0.5
+        # result is finite but not guaranteed to be the root (measured: 25 of 39 hit).
+        assert np.mean(ok | brackets) >= 0.6
     else:
         assert np.all(ok | brackets)
     if case == "issue_example" and dtype == jnp.float64:
