@@ -29,7 +29,8 @@ import jax
 import jax.nn as jnn
 import jax.numpy as jnp
 from flowjax.bijections import AbstractBijection
-from jax.scipy.special import erf, erfcx, erfinv, logsumexp
+from jax import lax
+from jax.scipy.special import erf, erfinv, logsumexp
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from paramax import Parameterize
 from paramax.utils import inv_softplus
@@ -48,12 +49,23 @@ LOG_HALF = math.log(0.5)
 ERFINV_START_MIN_LOG_P = -6.9
 TAIL_HALLEY_STEPS = 2
 
-#: Where the Mills ratio switches from erfcx to Laplace's continued fraction, and the
-#: fraction's depth, per float width: jax's erfcx returns exactly 0 for arguments in
-#: [9.19, 9.42] in float32 and in [26.54, 26.64] in float64 (jax 0.10.2), i.e. for
-#: v = sqrt(2) t in [13.0, 13.3] and [37.5, 37.7]. From v = 8 (float32) or 20 (float64)
-#: on, 6 or 8 levels are exact to rounding (checked against mpmath out to 1e300).
+#: Where the Mills ratio switches from erfcx(t) = e^{t^2} erfc(t) to Laplace's continued
+#: fraction, and the fraction's depth, per float width: that product (and jax's erfcx,
+#: which computes it the same way) is exactly 0 where erfc underflows, for t in
+#: [9.19, 9.42] in float32 and [26.54, 26.64] in float64 (jax 0.10.2), i.e. for
+#: v = sqrt(2) t in [13.0, 13.3] and [37.5, 37.7], and it loses digits on the way there.
+#: From v = 8 (float32) or 20 (float64) on, 6 or 8 levels are exact to rounding
+#: (checked against mpmath out to 1e300).
 MILLS_CF = {32: (8.0, 6), 64: (20.0, 8)}
+
+
+def _where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array:
+    """``jnp.where(condition, x, y)`` as one ``lax.select``: without ``jnp.where``'s
+    ``jit`` wrapper, each of the many selects below costs less to trace and compile."""
+    dtype = jnp.result_type(x, y)
+    shape = jnp.broadcast_shapes(jnp.shape(condition), jnp.shape(x), jnp.shape(y))
+    fit = lambda a: jnp.broadcast_to(lax.convert_element_type(a, dtype), shape)  # noqa: E731
+    return lax.select(jnp.broadcast_to(condition, shape), fit(x), fit(y))
 
 
 def _log_mills_nonneg(v: Array) -> Array:
@@ -64,17 +76,22 @@ def _log_mills_nonneg(v: Array) -> Array:
     so $\log R$ keeps full relative precision out to $v \to \infty$, where
     $R(v) \simeq 1/v - 1/v^3 + \dots$ {cite}`abramowitz1964handbook` (7.1.23, 26.2.12).
     """
-    from_erfcx = lambda t: jnp.log(erfcx(SQRT_HALF * t)) + LOG_SQRT_PI_OVER_2  # noqa: E731
+    def from_erfcx(v):
+        # erfcx(t) = e^{t^2} erfc(t), as jax's erfcx computes it below its own switch to
+        # an asymptotic series (t = 26.6 / 9.4), which the fraction takes over before.
+        t = SQRT_HALF * v
+        return jnp.log(jnp.exp(lax.square(t)) * lax.erfc(t)) + LOG_SQRT_PI_OVER_2
+
     start, depth = MILLS_CF[64 if jnp.finfo(v.dtype).bits >= 64 else 32]
     # Beyond ``start``, Laplace's continued fraction
     # R(v) = 1/(v + 1/(v + 2/(v + 3/(v + ...)))), evaluated backwards from a fixed depth,
     # replaces erfcx, which has a band of zeros further out (see MILLS_CF).
     large = v >= start
-    v_cf = jnp.where(large, v, start)  # double where: no inf/NaN in either branch
+    v_cf = _where(large, v, start)  # double where: no inf/NaN in either branch
     tail = jnp.zeros_like(v_cf)
     for k in range(depth, 0, -1):
         tail = k / (v_cf + tail)
-    return jnp.where(large, -jnp.log(v_cf + tail), from_erfcx(jnp.where(large, 1.0, v)))
+    return _where(large, -jnp.log(v_cf + tail), from_erfcx(_where(large, 1.0, v)))
 
 
 class _Parts(NamedTuple):
@@ -145,7 +162,7 @@ def _mixture_cdf_parts(
     log_w, means, scales = params
     dtype = jnp.result_type(x, scales)
     far = jnp.abs(x) > jnp.finfo(dtype).max ** 0.25
-    x_core = jnp.where(far, 0.0, x)  # keep the unused branch finite
+    x_core = _where(far, 0.0, x)  # keep the unused branch finite
     u = (x_core - means) / scales
     weights = jnp.exp(log_w)
 
@@ -156,18 +173,18 @@ def _mixture_cdf_parts(
 
     # D = F - 1/2, without rounding the far components' tails away.
     inner = abs_u < 1
-    u_inner = jnp.where(inner, u, 0.0)
+    u_inner = _where(inner, u, 0.0)
     side = jnp.sign(u)
-    half_sum = jnp.sum(weights * jnp.where(inner, 0.5 * erf(SQRT_HALF * u_inner), 0.5 * side))
-    tail_sum = jnp.sum(weights * jnp.where(inner, 0.0, side * jnp.exp(log_small_tail)))
+    half_sum = jnp.sum(weights * _where(inner, 0.5 * erf(SQRT_HALF * u_inner), 0.5 * side))
+    tail_sum = jnp.sum(weights * _where(inner, 0.0, side * jnp.exp(log_small_tail)))
     d_half = half_sum - tail_sum
     centre = jnp.abs(d_half) < 0.25
 
     # Tails, reflected so that the smaller tail is the lower one: z_r <= 0.
-    reflect = jnp.where(d_half > 0, -1.0, 1.0).astype(dtype)
+    reflect = _where(d_half > 0, -1.0, 1.0).astype(dtype)
     u_r = reflect * u
     below = u_r <= 0  # log Phi(u_r) is the small tail itself, or log1p of minus it
-    log_cdf_r = jnp.where(below, log_small_tail, jnp.log1p(-jnp.exp(log_small_tail)))
+    log_cdf_r = _where(below, log_small_tail, jnp.log1p(-jnp.exp(log_small_tail)))
     log_terms = log_w + log_cdf_r
     log_cdf = logsumexp(log_terms)
     index = jnp.arange(scales.shape[-1])
@@ -180,7 +197,7 @@ def _mixture_cdf_parts(
         + log R(-u_k) - log R(-u_m) instead, with u_k - u_m computed directly.
         """
         one_hot = index == m
-        pick = lambda a: jnp.sum(jnp.where(one_hot, a, 0.0))  # noqa: E731
+        pick = lambda a: jnp.sum(_where(one_hot, a, 0.0))  # noqa: E731
         mean_m, scale_m, u_m = pick(means), pick(scales), pick(u_r)
         d_r = reflect * (
             (x_core * (scale_m - scales) + (mean_m * scales - means * scale_m))
@@ -188,9 +205,9 @@ def _mixture_cdf_parts(
         )
         # exactly 0 for k = m and for any copy of it (a fused multiply-add would leave a
         # rounding error there, and identical components would drift apart in training)
-        d_r = jnp.where(one_hot | ((means == mean_m) & (scales == scale_m)), 0.0, d_r)
+        d_r = _where(one_hot | ((means == mean_m) & (scales == scale_m)), 0.0, d_r)
         split = below & (u_m <= 0)
-        diff = jnp.where(
+        diff = _where(
             split,
             -0.5 * d_r * (u_r + u_m) + log_mills - pick(log_mills),
             log_cdf_r - pick(log_cdf_r),
@@ -207,29 +224,29 @@ def _mixture_cdf_parts(
     # b = min(u_m, 0), whose log Mills ratio is known (log R(0) = log sqrt(pi/2)).
     positive = u_m > 0
     base = jnp.minimum(u_m, 0.0)
-    log_mills_b = jnp.where(positive, LOG_SQRT_PI_OVER_2, log_mills_m)
-    c_b = jnp.where(positive, log_cdf - LOG_HALF, c)
+    log_mills_b = _where(positive, LOG_SQRT_PI_OVER_2, log_mills_m)
+    c_b = _where(positive, log_cdf - LOG_HALF, c)
     # One erfinv serves the centre, z = sqrt(2) erfinv(2 D), and the start of the
     # moderate tails, z_r = sqrt(2) erfinv(2 Phi(z_r) - 1).
     from_erfinv = log_cdf > ERFINV_START_MIN_LOG_P
     p_tail = jnp.exp(jnp.minimum(log_cdf, LOG_HALF))  # Phi(z_r)
-    arg = jnp.where(centre, 2 * d_half, jnp.where(from_erfinv, 2 * p_tail - 1, 0.0))
+    arg = _where(centre, 2 * d_half, _where(from_erfinv, 2 * p_tail - 1, 0.0))
     z_erfinv = SQRT_2 * erfinv(arg)
-    big_l = jnp.where(from_erfinv, 10.0, -log_cdf)
-    z_start = jnp.where(from_erfinv, z_erfinv,
+    big_l = _where(from_erfinv, 10.0, -log_cdf)
+    z_start = _where(from_erfinv, z_erfinv,
                         -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
     delta = _tail_offset(base, log_mills_b, c_b, jnp.minimum(z_start, 0.0) - base)
-    z = jnp.where(centre, z_erfinv, reflect * (base + delta))
+    z = _where(centre, z_erfinv, reflect * (base + delta))
 
     # log T' = log f(x) - log phi(z) = logsumexp_k(log w_k - log s_k - (u_k^2 - z^2)/2)
     z_r = reflect * z
     # u_k - z, reflected: relative to the dominant component where both are large
-    gap = jnp.where(centre | positive, u_r - z_r, d_r - delta)
+    gap = _where(centre | positive, u_r - z_r, d_r - delta)
     slope_terms = log_w - jnp.log(scales) - 0.5 * gap * (u_r + z_r)
     log_slope = logsumexp(slope_terms)
     # log R(-z_r) = log Phi(z_r) - log phi(z): in the tails from delta's equation
     # (no eps z^2 cancellation), in the centre |z| < 0.68.
-    log_mills_z = jnp.where(
+    log_mills_z = _where(
         centre,
         log_cdf + 0.5 * z * z + LOG_SQRT_2PI,
         log_mills_b + c_b + 0.5 * delta * (z_r + base),
@@ -242,8 +259,8 @@ def _mixture_cdf_parts(
         shares=jnp.exp(log_ratios - c), log_mills_z=log_mills_z, reflect=reflect,
         widest=widest,
     )
-    z_out = jnp.where(far, z_far, z)
-    return z_out, jnp.where(far, -jnp.log(scales[widest]), log_slope), parts
+    z_out = _where(far, z_far, z)
+    return z_out, _where(far, -jnp.log(scales[widest]), log_slope), parts
 
 
 @mixture_cdf_transform.defjvp
@@ -271,7 +288,7 @@ def _mixture_cdf_transform_jvp(primals, tangents):
     z, log_slope, p = _mixture_cdf_parts(params, x)
     weights = jnp.exp(log_w)
     e = dlog_w - jnp.sum(weights * dlog_w)  # tangent of the normalised log weights
-    du = (jnp.where(p.far, 0.0, dx) - dmeans - p.u * dscales) / scales
+    du = (_where(p.far, 0.0, dx) - dmeans - p.u * dscales) / scales
     r = jnp.exp(p.slope_terms - log_slope)
     r_slope_scale = jnp.exp(p.slope_terms + jnp.log(scales))  # r_k T' sigma_k
     weight_term = p.reflect * jnp.exp(p.log_mills_z) * jnp.sum(p.shares * e)
@@ -282,8 +299,8 @@ def _mixture_cdf_transform_jvp(primals, tangents):
     pick = lambda a: a[p.widest]  # noqa: E731
     dz_far = (dx - pick(dmeans) - z * pick(dscales)) / pick(scales)
     dlog_far = -pick(dscales) / pick(scales)
-    dz = jnp.where(p.far, dz_far, dz).astype(z.dtype)
-    dlog_slope = jnp.where(p.far, dlog_far, dlog_slope).astype(log_slope.dtype)
+    dz = _where(p.far, dz_far, dz).astype(z.dtype)
+    dlog_slope = _where(p.far, dlog_far, dlog_slope).astype(log_slope.dtype)
     return (z, log_slope), (dz, dlog_slope)
 
 
