@@ -40,7 +40,8 @@ def small_queue(monkeypatch):
 @pytest.mark.parametrize("n_iter", [2, rf.DEFAULT_N_ITER])
 def test_queue_runs_each_problem_as_alone(x64, small_queue, n_iter):
     """Every problem gets its own iterations and its own cap: the queue's roots agree
-    with a plain vmapped loop to rounding, converged (cap 64) or stopped early (cap 2)."""
+    with a plain vmapped loop to rounding, converged (default cap) or stopped early
+    (cap 2)."""
     params, z, x = problems(12, 100)
     lower, upper, init = jax.vmap(mixture_cdf_bracket)(params, z)
 
