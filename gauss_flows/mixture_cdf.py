@@ -234,7 +234,7 @@ def _mixture_cdf_parts(
     z_erfinv = SQRT_2 * erfinv(arg)
     big_l = _where(from_erfinv, 10.0, -log_cdf)
     z_start = _where(from_erfinv, z_erfinv,
-                        -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
+                     -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
     delta = _tail_offset(base, log_mills_b, c_b, jnp.minimum(z_start, 0.0) - base)
     z = _where(centre, z_erfinv, reflect * (base + delta))
 

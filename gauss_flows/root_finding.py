@@ -240,50 +240,30 @@ def solve_many(
 
 @cache
 def _batched_solver(forward):
-    """``solve(n_iter, params, z, lower, upper, init)``: the scalar solve for
-    ``forward``; under ``vmap`` (at any depth) all problems go to one
-    :func:`solve_many` call. (``n_iter`` is an operand, so that it may be traced.)"""
+    """``solve(n_iter, params, z, lower, upper, init)`` for problems of batch shape
+    ``z.shape`` (``()`` for one; every leaf of ``params`` leads with that shape): one
+    :func:`bracketed_newton`, or one :func:`solve_many` for all of them. Under ``vmap``
+    the batch gains an axis and is solved again, so vmaps at any depth end in a single
+    queue. (``n_iter`` is an operand, so that it may be traced.)"""
 
     @jax.custom_batching.custom_vmap
     def solve(n_iter, params, z, lower, upper, init):
-        return bracketed_newton(lambda v: forward(params, v), z, lower, upper, init,
-                                n_iter)
+        if z.ndim == 0:
+            forward_one = lambda v: forward(params, v)  # noqa: E731
+            return bracketed_newton(forward_one, z, lower, upper, init, n_iter)
+        flat = lambda a: a.reshape(z.size, *a.shape[z.ndim:])  # noqa: E731
+        args = jax.tree.map(flat, (params, z, lower, upper, init))
+        return solve_many(forward, *args, n_iter).reshape(z.shape)
 
     @solve.def_vmap
     def _solve_vmap(axis_size, in_batched, n_iter, *args):
-        args = _broadcast(axis_size, in_batched, n_iter, args)
-        return _lanes_solver(forward)(n_iter, *args), True
+        if in_batched[0]:
+            raise NotImplementedError("n_iter must be the same for every problem.")
+        tile = lambda a: jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))  # noqa: E731
+        args = jax.tree.map(lambda a, b: a if b else tile(a), args, tuple(in_batched[1:]))
+        return solve(n_iter, *args), True
 
     return solve
-
-
-@cache
-def _lanes_solver(forward):
-    """:func:`solve_many` for ``forward``; under a further ``vmap`` the batch axes are
-    merged into one queue."""
-
-    @jax.custom_batching.custom_vmap
-    def solve(n_iter, params, z, lower, upper, init):
-        return solve_many(forward, params, z, lower, upper, init, n_iter)
-
-    @solve.def_vmap
-    def _solve_vmap(axis_size, in_batched, n_iter, *args):
-        args = _broadcast(axis_size, in_batched, n_iter, args)
-        merged = jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:]), args)
-        roots = solve(n_iter, *merged)
-        return roots.reshape(axis_size, -1), True
-
-    return solve
-
-
-def _broadcast(axis_size: int, in_batched, n_iter, args):
-    """Give every leaf of ``args`` the leading batch axis (unbatched ones are tiled)."""
-    if in_batched[0]:
-        raise NotImplementedError("n_iter must be the same for every problem.")
-    return jax.tree.map(
-        lambda a, b: a if b else jnp.broadcast_to(a, (axis_size, *jnp.shape(a))),
-        args, tuple(in_batched[1:]),
-    )
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(0, 1))
