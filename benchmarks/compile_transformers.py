@@ -2,7 +2,8 @@
 
 For each transformer (affine, Gaussian-mixture CDF, deep sigmoid, and flowjax's
 rational-quadratic spline through ``gf.RQSplineCoupling``) three jitted functions are
-lowered and compiled from scratch (fresh ``jax.jit`` each time, so nothing is cached):
+lowered and compiled from scratch (a fresh ``jax.jit`` after ``jax.clear_caches()`` each
+time, so nothing is cached, as in a fresh process):
 
 * ``log_prob`` of a batch;
 * ``value_and_grad`` of the mean NLL with respect to the trainable parameters;
@@ -63,6 +64,10 @@ def functions(flow, x):
 
 def compile_once(flow, x, op: str) -> tuple[float, int]:
     fn, args = functions(flow, x)[op]
+    # Cold every time: no trace, lowering or jaxpr cached from an earlier compile
+    # (jax caches the traces of jitted inner functions, e.g. jnp's own, across outer
+    # jits), as in a fresh process.
+    jax.clear_caches()
     start = time.perf_counter()
     lowered = fn.lower(*args)
     lowered.compile()
@@ -105,7 +110,7 @@ def main(argv=None) -> None:
     parser.add_argument("--dim", type=int, default=2)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     rows = run(args.transformers, args.layers, args.dim, args.width, args.batch,

@@ -208,16 +208,23 @@ def compile_transformers_section(data: dict) -> list[str]:
         f"A {s['layers']}-layer, d = {s['dim']}, width-{s['width']} `gf.coupling_flow`, "
         f"batch {s['batch']}: `.lower(...).compile()` of a fresh `jax.jit` of `log_prob`, "
         "of `value_and_grad` of the mean NLL, and of `sample` (which runs the inverses, "
-        f"i.e. the solvers); fastest of {s['repeats']}, transformers taking turns. "
-        "StableHLO op counts of the lowered functions in parentheses (load-independent). "
-        "`rq_spline` is flowjax's `RationalQuadraticSpline` (via `gf.RQSplineCoupling`).",
+        "i.e. the solvers), each after `jax.clear_caches()`, so nothing traced earlier is "
+        f"reused; fastest of {s['repeats']}, transformers taking turns. "
+        "In parentheses: the StableHLO op count of the lowered function (load-independent; "
+        "a jitted inner function called from several places counts once) and the time "
+        "relative to `rq_spline`, flowjax's `RationalQuadraticSpline` (via "
+        "`gf.RQSplineCoupling`).",
         "",
         "| transformer | `log_prob` (s) | `value_and_grad` (s) | `sample` (s) |",
         "| --- | ---: | ---: | ---: |",
     ]
+    ops = ("log_prob", "value_and_grad", "sample")
+    spline = next((r for r in data["rows"] if r["transformer"] == "rq_spline"), None)
     for r in data["rows"]:
-        cells = " | ".join(f"{r[op + '_s']:.2f} ({r[op + '_ops']})"
-                           for op in ("log_prob", "value_and_grad", "sample"))
+        cells = " | ".join(
+            f"{r[op + '_s']:.2f} ({r[op + '_ops']}"
+            + (f"; {r[op + '_s'] / spline[op + '_s']:.2f}×)" if spline else ")")
+            for op in ops)
         lines.append(f"| {r['transformer']} | {cells} |")
     return lines
 
