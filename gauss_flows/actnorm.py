@@ -25,11 +25,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import paramax
-from flowjax.bijections import AbstractBijection, Affine, Chain, Invert, Scan
+from flowjax.bijections import AbstractBijection, Affine, Invert
 from flowjax.distributions import Transformed
 from jaxtyping import Array, ArrayLike
 
 from gauss_flows.coupling import _check_shape, check_samples
+from gauss_flows.stacking import map_layers, push
 
 
 class ActNorm(AbstractBijection):
@@ -93,37 +94,22 @@ def _count_actnorms(tree) -> int:
     return sum(is_actnorm(leaf) for leaf in jax.tree.leaves(tree, is_leaf=is_actnorm))
 
 
-@eqx.filter_jit
-def _push(bijection: AbstractBijection, x: Array) -> Array:
-    return eqx.filter_vmap(bijection.transform)(x)  # compiled once per layer structure
-
-
 def _initialize(bijection: AbstractBijection, x: Array) -> tuple[AbstractBijection, Array]:
     """``(bijection with its ActNorms set from x, bijection.transform of x)``."""
-    if isinstance(bijection, ActNorm):
-        bijection = bijection.initialized(x)
-    elif isinstance(bijection, Chain) and _count_actnorms(bijection):
-        parts = []
-        for part in bijection.bijections:
-            part, x = _initialize(part, x)
-            parts.append(part)
-        return Chain(parts), x
-    elif isinstance(bijection, Scan) and _count_actnorms(bijection):
-        arrays, static = eqx.partition(bijection.bijection, eqx.is_array)
-        n_steps = jax.tree.leaves(arrays)[0].shape[0]
-        steps = []
-        for i in range(n_steps):
-            step = eqx.combine(jax.tree.map(lambda a: a[i], arrays), static)
-            step, x = _initialize(step, x)
-            steps.append(eqx.filter(step, eqx.is_array))
-        stacked = jax.tree.map(lambda *a: jnp.stack(a), *steps)
-        return Scan(eqx.combine(stacked, static)), x
-    elif _count_actnorms(bijection):
-        raise ValueError(
-            f"initialize_actnorm cannot reach the ActNorm inside a "
-            f"{type(bijection).__name__}; it follows Chain and Scan only."
-        )
-    return bijection, _push(bijection, x)
+
+    def init(layer: AbstractBijection) -> AbstractBijection:
+        nonlocal x
+        if isinstance(layer, ActNorm):
+            layer = layer.initialized(x)
+        elif _count_actnorms(layer):
+            raise ValueError(
+                f"initialize_actnorm cannot reach the ActNorm inside a "
+                f"{type(layer).__name__}; it follows Chain and Scan only."
+            )
+        x = push(layer, x)
+        return layer
+
+    return map_layers(bijection, init), x
 
 
 def initialize_actnorm(flow, data: ArrayLike):

@@ -89,16 +89,20 @@ def _check_shape(shape: tuple[int, ...]) -> int:
     return int(dim)
 
 
-def _check_mask(mask: ArrayLike, dim: int) -> np.ndarray:
+def check_mask(mask: ArrayLike, d: int | None = None, name: str = "mask") -> np.ndarray:
+    """``mask`` as a numpy boolean array of shape ``(d,)`` (1-D of any length if ``d`` is
+    None), True = passive, with at least one passive and one active coordinate."""
     mask = np.asarray(mask)
     if mask.dtype != bool:
-        raise ValueError(f"mask must be boolean (True = passive), got dtype {mask.dtype}.")
-    if mask.shape != (dim,):
-        raise ValueError(f"mask must have shape ({dim},), got {mask.shape}.")
+        raise ValueError(f"{name} must be boolean (True = passive), got dtype {mask.dtype}.")
+    if d is not None and mask.shape != (d,):
+        raise ValueError(f"{name} must have shape ({d},), got {mask.shape}.")
+    if mask.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {mask.shape}.")
     if mask.all() or not mask.any():
         raise ValueError(
-            "mask must mark at least one passive (True) and one active (False) "
-            f"coordinate, got {mask.tolist()}."
+            f"{name} must mark at least one passive (True) and one active (False) "
+            f"coordinate, got {mask.astype(int).tolist()}."
         )
     return mask
 
@@ -161,7 +165,7 @@ class Coupling(AbstractBijection):
         zero_init: bool = False,
     ):
         dim = _check_shape(shape)
-        mask = default_mask(dim) if mask is None else _check_mask(mask, dim)
+        mask = default_mask(dim) if mask is None else check_mask(mask, dim)
         if cond_dim is not None:
             check_positive_int(cond_dim, "cond_dim")
         if not isinstance(transformer, AbstractBijection) or transformer.shape != ():

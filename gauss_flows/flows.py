@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import equinox as eqx
-import jax
 import jax.random as jr
 import numpy as np
 from flowjax.bijections import AbstractBijection, Chain, Invert, Scan
@@ -32,6 +31,7 @@ from gauss_flows import masks as gf_masks
 from gauss_flows.actnorm import ActNorm
 from gauss_flows.conditioners import ConditionerFactory
 from gauss_flows.coupling import Coupling, _check_shape, check_positive_int
+from gauss_flows.stacking import unstack
 
 #: Names accepted by ``coupling_flow(coupling=...)``, mapped to attribute names of
 #: the ``gauss_flows`` package (resolved when called).
@@ -217,17 +217,4 @@ def coupling_layers(flow: Transformed) -> list[AbstractBijection]:
     """
     if not isinstance(flow, Transformed) or not isinstance(flow.bijection, Invert):
         raise ValueError("flow must be a Transformed distribution from coupling_flow.")
-    return _unstack(flow.bijection.bijection)
-
-
-def _unstack(bijection: AbstractBijection) -> list[AbstractBijection]:
-    if isinstance(bijection, Scan):
-        arrays = [a for a in jax.tree.leaves(bijection.bijection) if eqx.is_array(a)]
-        layers = []
-        for i in range(arrays[0].shape[0]):
-            step = jax.tree.map(lambda a: a[i] if eqx.is_array(a) else a, bijection.bijection)
-            layers += _unstack(step)
-        return layers
-    if isinstance(bijection, Chain):
-        return [layer for part in bijection.bijections for layer in _unstack(part)]
-    return [bijection]
+    return unstack(flow.bijection.bijection)

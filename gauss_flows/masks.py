@@ -26,7 +26,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import ArrayLike, PRNGKeyArray
 
-from gauss_flows.coupling import check_positive_int, default_mask
+from gauss_flows.coupling import check_mask, check_positive_int, default_mask
 
 #: Schedule names accepted by ``gf.coupling_flow(masks=...)`` and :func:`schedule`.
 SCHEDULES: tuple[str, ...] = ("half", "alternating", "checkerboard", "random")
@@ -86,24 +86,6 @@ def random(key: PRNGKeyArray, d: int, n_passive: int | None = None) -> np.ndarra
     order = np.asarray(jr.permutation(key, d))
     mask = np.zeros(d, dtype=bool)
     mask[order[: int(n_passive)]] = True
-    return mask
-
-
-def check_mask(mask: ArrayLike, d: int | None = None, name: str = "mask") -> np.ndarray:
-    """``mask`` as a numpy boolean array of shape ``(d,)`` with both halves non-empty."""
-    mask = np.asarray(mask)
-    if mask.dtype != bool or mask.ndim != 1:
-        raise ValueError(
-            f"{name} must be a 1-D boolean array (True = passive), got dtype "
-            f"{mask.dtype} and shape {mask.shape}."
-        )
-    if d is not None and mask.shape != (d,):
-        raise ValueError(f"{name} must have shape ({d},), got {mask.shape}.")
-    if mask.all() or not mask.any():
-        raise ValueError(
-            f"{name} must mark at least one passive (True) and one active (False) "
-            f"coordinate, got {mask.astype(int).tolist()}."
-        )
     return mask
 
 

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import paramax
-from flowjax.bijections import AbstractBijection, Chain, Identity, Invert, Scan, Stack
+from flowjax.bijections import AbstractBijection, Chain, Identity, Invert, Stack
 from flowjax.distributions import Transformed
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, ArrayLike
@@ -40,6 +40,7 @@ from gauss_flows.marginal import (
     fit_marginal_mixtures,
 )
 from gauss_flows.mixture_cdf import MixtureGaussianCDF
+from gauss_flows.stacking import map_layers, push, unstack
 
 
 def _trainable(tree) -> Array:
@@ -159,31 +160,6 @@ def _warm_layer(coupling: Coupling, x: Array, **fit_kwargs) -> Coupling:
     return layer
 
 
-@eqx.filter_jit
-def _push(layer: AbstractBijection, x: Array) -> Array:
-    return jax.vmap(layer.transform)(x)
-
-
-def _map_layers(bijection: AbstractBijection, fn: Callable) -> AbstractBijection:
-    """Apply ``fn`` to every layer in data-to-latent order, keeping the stacking."""
-    if isinstance(bijection, Scan):
-        arrays, static = eqx.partition(bijection.bijection, eqx.is_array)
-        n = jax.tree.leaves(arrays)[0].shape[0]
-        steps = [
-            _map_layers(eqx.combine(jax.tree.map(lambda a: a[i], arrays), static), fn)
-            for i in range(n)
-        ]
-        new_arrays = [eqx.filter(s, eqx.is_array) for s in steps]
-        stacked = jax.tree.map(lambda *a: jnp.stack(a), *new_arrays)
-        new_static = eqx.filter(steps[0], eqx.is_array, inverse=True)
-        new = eqx.combine(stacked, new_static)
-        return eqx.tree_at(lambda s: s.bijection, bijection, new)
-    if isinstance(bijection, Chain):
-        new = tuple(_map_layers(b, fn) for b in bijection.bijections)
-        return eqx.tree_at(lambda c: c.bijections, bijection, new)
-    return fn(bijection)
-
-
 def _check_flow(flow) -> AbstractBijection:
     if not isinstance(flow, Transformed) or not isinstance(flow.bijection, Invert):
         raise ValueError(
@@ -226,10 +202,10 @@ def warm_start(
             layer = _warm_layer(layer, state["x"], n_steps=n_steps,
                                 min_scale_ratio=min_scale_ratio)
             state["n_couplings"] += 1
-        state["x"] = _push(layer, state["x"])
+        state["x"] = push(layer, state["x"])
         return layer
 
-    new_stack = _map_layers(stack, fn)
+    new_stack = map_layers(stack, fn)
     if state["n_couplings"] == 0:
         raise ValueError("flow has no gauss_flows.Coupling layer to warm-start.")
     return eqx.tree_at(lambda f: f.bijection.bijection, flow, new_stack)
@@ -254,12 +230,6 @@ def diagonal_layer(coupling: Coupling) -> Stack:
 
 def diagonal_flow(flow: Transformed) -> Transformed:
     """``flow`` with every zero-kernel coupling replaced by its :func:`diagonal_layer`."""
-    stack = _check_flow(flow)
-    layers: list[AbstractBijection] = []
-
-    def fn(layer):
-        layers.append(diagonal_layer(layer) if isinstance(layer, Coupling) else layer)
-        return layer
-
-    _map_layers(stack, fn)
+    layers = [diagonal_layer(layer) if isinstance(layer, Coupling) else layer
+              for layer in unstack(_check_flow(flow))]
     return Transformed(flow.base_dist, Invert(Chain(layers)))
