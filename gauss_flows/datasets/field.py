@@ -158,9 +158,13 @@ class GaussianField(eqx.Module):
 
     def log_warp_slope(self, x: ArrayLike) -> Array:
         r"""$\log g'(x) = \log\big(1 + \frac{\alpha}{\lambda}\operatorname{sech}^2(x/\lambda)\big)$."""
-        x = jnp.asarray(x)
+        return self._log_warp_slope(jnp.asarray(x))
+
+    def _log_warp_slope(self, x):
+        """:meth:`log_warp_slope` for numpy (float64, the entropy's quadrature) or jax input."""
+        xp = jnp if isinstance(x, jax.Array) else np
         ratio = self.warp_amplitude / self.warp_scale
-        return jnp.log1p(ratio * jnp.exp(_log_sech2(x / self.warp_scale)))
+        return xp.log1p(ratio * xp.exp(_log_sech2(x / self.warp_scale)))
 
     def warp(self, x: ArrayLike) -> Array:
         r"""$g(x) = x + \alpha\tanh(x/\lambda)$, elementwise."""
@@ -218,8 +222,7 @@ class GaussianField(eqx.Module):
         half = 0.5 * np.diff(edges)[:, None]
         u = (0.5 * (edges[:-1] + edges[1:])[:, None] + half * nodes).ravel()
         w = (half * weights).ravel()
-        ratio = self.warp_amplitude / self.warp_scale
-        log_slope = np.log1p(ratio * np.exp(_log_sech2(u / self.warp_scale)))
+        log_slope = self._log_warp_slope(u)
         density = np.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)
         return float(np.sum(w * density * log_slope))
 
