@@ -165,8 +165,7 @@ def _mixture_cdf_parts(
     coupling layer, in the primal and again in the derivative rule, under ``vmap``;
     reusing one trace (and its batched form) instead of re-running this Python each
     time halves the tracing time of a mixture-CDF flow
-    (``benchmarks/compile_transformers.py``). XLA inlines the call, so the compiled
-    code is the same.
+    (``benchmarks/compile_transformers.py``). XLA inlines the call.
     """
     log_w, means, scales = params
     dtype = jnp.result_type(x, scales)
@@ -246,6 +245,7 @@ def _mixture_cdf_parts(
                      -jnp.sqrt(2 * big_l - jnp.log(4 * jnp.pi * big_l)))
     # The centre's z rides through the loop unchanged: its only reader is then the
     # loop's input, and XLA computes erfinv once instead of inside every consumer of z.
+    # So ``delta`` holds z in the centre; every use of it below is for the tails only.
     delta = _tail_offset(base, log_mills_b, c_b,
                          _where(centre, z_erfinv, jnp.minimum(z_start, 0.0) - base), centre)
     z = _where(centre, delta, reflect * (base + delta))
@@ -338,8 +338,8 @@ def _tail_offset(
         g = -0.5 * delta * (v + base) + log_mills_v - log_mills_b - c
         mills_v = jnp.exp(log_mills_v)
         # 1 + v R lies in [0, 1]; the floor keeps a wild start (unused lanes) finite.
-        step = g * mills_v / jnp.maximum(1 + 0.5 * g * (1 + v * mills_v), 0.5)
-        return _where(keep, delta, delta - step)
+        update = g * mills_v / jnp.maximum(1 + 0.5 * g * (1 + v * mills_v), 0.5)
+        return _where(keep, delta, delta - update)
 
     return jax.lax.fori_loop(0, TAIL_HALLEY_STEPS, step, start)
 

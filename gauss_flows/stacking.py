@@ -17,25 +17,28 @@ from flowjax.bijections import AbstractBijection, Chain, Scan
 from jaxtyping import Array
 
 
+def _steps(scan: Scan) -> list[AbstractBijection]:
+    """The steps of a ``Scan``, sliced off the leading axis of its array leaves."""
+    arrays, static = eqx.partition(scan.bijection, eqx.is_array)
+    n_steps = jax.tree.leaves(arrays)[0].shape[0]
+    return [eqx.combine(jax.tree.map(lambda a: a[i], arrays), static)
+            for i in range(n_steps)]
+
+
 def map_layers(
     bijection: AbstractBijection, fn: Callable[[AbstractBijection], AbstractBijection]
 ) -> AbstractBijection:
     """``bijection`` with ``fn`` applied to every layer, in data-to-latent order.
 
-    ``Chain`` and ``Scan`` are walked into (a ``Scan``'s steps are sliced off its
-    leading axis, mapped one by one and stacked again); anything else is a layer. ``fn``
-    may carry state between calls (e.g. the batch pushed through the earlier layers);
-    the layers it returns must keep their array shapes so that a ``Scan`` restacks.
+    ``Chain`` and ``Scan`` are walked into (a ``Scan``'s steps are mapped one by one and
+    stacked again); anything else is a layer. ``fn`` may carry state between calls
+    (e.g. the batch pushed through the earlier layers); the layers it returns must keep
+    their array shapes so that a ``Scan`` restacks.
     """
     if isinstance(bijection, Scan):
-        arrays, static = eqx.partition(bijection.bijection, eqx.is_array)
-        n_steps = jax.tree.leaves(arrays)[0].shape[0]
-        steps = [
-            map_layers(eqx.combine(jax.tree.map(lambda a: a[i], arrays), static), fn)
-            for i in range(n_steps)
-        ]
-        stacked = jax.tree.map(lambda *a: jnp.stack(a), *[eqx.filter(s, eqx.is_array)
-                                                          for s in steps])
+        steps = [map_layers(step, fn) for step in _steps(bijection)]
+        arrays = [eqx.filter(step, eqx.is_array) for step in steps]
+        stacked = jax.tree.map(lambda *a: jnp.stack(a), *arrays)
         step = eqx.combine(stacked, eqx.filter(steps[0], eqx.is_array, inverse=True))
         return eqx.tree_at(lambda s: s.bijection, bijection, step)
     if isinstance(bijection, Chain):
@@ -45,15 +48,13 @@ def map_layers(
 
 
 def unstack(bijection: AbstractBijection) -> list[AbstractBijection]:
-    """The layers of ``bijection``, in data-to-latent order (see :func:`map_layers`)."""
-    layers: list[AbstractBijection] = []
-
-    def collect(layer):
-        layers.append(layer)
-        return layer
-
-    map_layers(bijection, collect)
-    return layers
+    """The layers of ``bijection``, in data-to-latent order (the order of
+    :func:`map_layers`)."""
+    if isinstance(bijection, Scan):
+        return [layer for step in _steps(bijection) for layer in unstack(step)]
+    if isinstance(bijection, Chain):
+        return [layer for part in bijection.bijections for layer in unstack(part)]
+    return [bijection]
 
 
 @eqx.filter_jit

@@ -33,16 +33,16 @@ def test_unstack_lists_the_layers_in_data_to_latent_order():
 
 def test_map_layers_visits_in_order_and_restacks():
     stack = _stack()
-    seen = []
+    calls = [0]
 
-    def shift_bias(layer):
-        seen.append(len(seen))
+    def shift_bias(layer):  # the i-th layer visited gets its output bias shifted by i
+        calls[0] += 1
         out = layer.conditioner.layers[-1]
         return eqx.tree_at(lambda c: c.conditioner.layers[-1].bias, layer,
-                           out.bias + len(seen))
+                           out.bias + calls[0])
 
     mapped = map_layers(stack, shift_bias)
-    assert seen == list(range(7))
+    assert calls[0] == 7
     assert jax.tree.structure(mapped) == jax.tree.structure(stack)
     biases = [layer.conditioner.layers[-1].bias - old.conditioner.layers[-1].bias
               for layer, old in zip(unstack(mapped), unstack(stack), strict=True)]
