@@ -1,5 +1,11 @@
 """gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract."""
 
+from gauss_flows import xla_guard
+
+xla_guard.protect()  # before any other module can start jax's backend
+
+# ruff: noqa: E402
+
 from gauss_flows.actnorm import ActNorm, initialize_actnorm
 from gauss_flows.affine import AffineCoupling, LogScaleAffine
 from gauss_flows import conditioners, datasets, masks
