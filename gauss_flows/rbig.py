@@ -21,6 +21,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from flowjax.bijections import AbstractBijection, Chain, Invert
 from flowjax.distributions import StandardNormal, Transformed
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
@@ -32,14 +33,9 @@ from gauss_flows.marginal import (
     check_data,
 )
 from gauss_flows.rotation import Rotation
+from gauss_flows.stacking import push_and_log_det
 
 ROTATIONS = ("pca", "random")
-
-
-@eqx.filter_jit
-def _push(layer: AbstractBijection, x: Array) -> tuple[Array, Array]:
-    """Every row of ``x`` through ``layer.transform_and_log_det``."""
-    return jax.vmap(layer.transform_and_log_det)(x)
 
 
 def _standard_normal_log_prob(z: Array) -> Array:
@@ -54,6 +50,7 @@ def rbig(
     n_components: int = 8,
     rotation: str = "pca",
     test_data: ArrayLike | None = None,
+    validation: ArrayLike | None = None,
     n_steps: int = 100,
     min_scale_ratio: float = DEFAULT_MIN_SCALE_RATIO,
 ) -> tuple[Transformed, dict[str, list[float]]]:
@@ -62,18 +59,25 @@ def rbig(
     Args:
         key: PRNG key (random rotations only).
         data: Training samples, shape ``(n, d)``, finite, ``d >= 2``.
-        n_iterations: $L \ge 1$.
+        n_iterations: $L \ge 1$; with ``validation``, the most iterations tried.
         n_components: $K$ of every marginal mixture.
         rotation: ``"pca"`` (principal axes of the Gaussianized data) or ``"random"``.
         test_data: Optional held-out samples ``(m, d)``: their mean negative
             log-likelihood is recorded after every iteration (never used for fitting).
+        validation: Optional held-out samples ``(m, d)`` that choose the number of
+            iterations: the flow keeps the first $L^\star$ iterations, where
+            $L^\star \ge 1$ has the lowest validation NLL. Each iteration is fitted
+            to the training data alone, so without this choice RBIG keeps fitting
+            the training sample ever more closely and the held-out NLL rises again.
         n_steps, min_scale_ratio: EM settings (:func:`gauss_flows.fit_marginal_mixtures`).
 
     Returns:
         ``(flow, history)``: the flow, and ``history["train"]`` (and
         ``history["test"]`` if ``test_data`` is given), the mean negative
         log-likelihood in nats after iterations ``0..L`` (entry 0: the untouched
-        standard normal, before any layer).
+        standard normal, before any layer), ``history["validation"]`` likewise, and
+        ``history["best_iteration"]``, $L^\star$ (``L`` without ``validation``). The
+        histories cover all ``L`` iterations even where the flow keeps fewer.
     """
     data = check_data(data)
     dim = data.shape[1]
@@ -85,6 +89,10 @@ def rbig(
     sets = {"train": data}
     if test_data is not None:
         sets["test"] = check_data(test_data, "test_data", dim=dim).astype(data.dtype)
+    if validation is not None:
+        sets["validation"] = check_data(validation, "validation", dim=dim).astype(
+            data.dtype
+        )
     log_dets = {name: jnp.zeros(x.shape[0], data.dtype) for name, x in sets.items()}
     history = {
         name: [float(-_standard_normal_log_prob(x).mean())] for name, x in sets.items()
@@ -94,7 +102,7 @@ def rbig(
         marginal = MarginalGaussianization.fit(
             sets["train"], n_components, n_steps=n_steps, min_scale_ratio=min_scale_ratio
         )
-        gaussianized, _ = _push(marginal, sets["train"])
+        gaussianized, _ = push_and_log_det(marginal, sets["train"])
         if rotation == "pca":
             rotate = Rotation.pca(gaussianized)
         else:
@@ -102,10 +110,14 @@ def rbig(
         for layer in (marginal, rotate):
             layers.append(layer)
             for name, x in sets.items():
-                sets[name], log_det = _push(layer, x)
+                sets[name], log_det = push_and_log_det(layer, x)
                 log_dets[name] = log_dets[name] + log_det
         for name, z in sets.items():
             nll = -(_standard_normal_log_prob(z) + log_dets[name]).mean()
             history[name].append(float(nll))
-    flow = Transformed(StandardNormal((dim,)), Invert(Chain(layers)))
+    best = n_iterations
+    if validation is not None:
+        best = int(np.argmin(history["validation"][1:])) + 1
+    history["best_iteration"] = best
+    flow = Transformed(StandardNormal((dim,)), Invert(Chain(layers[: 2 * best])))
     return flow, history

@@ -62,3 +62,10 @@ def push(layer: AbstractBijection, x: Array) -> Array:
     """``layer.transform`` of a batch ``x`` of shape ``(n, *layer.shape)``, jitted:
     compiled once per layer structure."""
     return jax.vmap(layer.transform)(x)
+
+
+@eqx.filter_jit
+def push_and_log_det(layer: AbstractBijection, x: Array) -> tuple[Array, Array]:
+    """``layer.transform_and_log_det`` of a batch ``x`` of shape ``(n, *layer.shape)``:
+    outputs ``(n, *layer.shape)`` and ``(n,)``, jitted."""
+    return jax.vmap(layer.transform_and_log_det)(x)
