@@ -10,6 +10,8 @@ config, and each writes ``results/<part>.json``):
   (:mod:`compile_depth`);
 * ``compile_transformers``: compile time of ``log_prob``, ``value_and_grad`` and
   ``sample`` per transformer (:mod:`compile_transformers`);
+* ``seeds``: k training seeds as one vmapped ``gf.train_flows`` program vs one seed,
+  compile included and compiled (:mod:`seeds_batch`);
 * ``notebooks``: execution time of each notebook, on copies (:mod:`notebook_times`).
 
 Then ``results/RESULTS.md``, ``results/inverse_error.png`` and
@@ -37,6 +39,7 @@ PARTS = {
     "inverse": "mixture_inverse.py",
     "compile": "compile_depth.py",
     "compile_transformers": "compile_transformers.py",
+    "seeds": "seeds_batch.py",
     "notebooks": "notebook_times.py",
     "marginal": "marginal_speed.py",
 }
@@ -48,6 +51,7 @@ QUICK = {
                 "--rounds", "1"],
     "compile": ["--depths", "2", "4"],
     "compile_transformers": ["--repeats", "1"],
+    "seeds": ["--epochs", "4", "--rounds", "1"],
     "notebooks": [str(p) for p in sorted((HERE.parent / "notebooks").glob("*.ipynb"))[:1]],
     "marginal": ["--dims", "2", "8", "--rounds", "2", "--reps", "1", "--batch", "512"],
 }
@@ -244,6 +248,28 @@ def notebooks_section(data: dict) -> list[str]:
     return lines
 
 
+def seeds_section(data: dict) -> list[str]:
+    s, m = data["settings"], data["median"]
+    k = str(s["seeds"])
+    return [
+        "## Seeds as a batch axis: k seeds in one vmapped program vs one seed",
+        "",
+        f"`gf.train_flows` on an {s['layers']}-layer affine `coupling_flow` (width "
+        f"{s['width']}), {s['n']} two-moons points, batch {s['batch']}, {s['epochs']} "
+        f"epochs = {s['steps']} Adam steps, early stopping off. **Cold**: "
+        "`jax.clear_caches()` before the call, so compilation is included, as a notebook "
+        "cell pays it; **compiled**: the same call again. Median over "
+        f"{s['rounds']} rounds, the two seed counts taking turns.",
+        "",
+        "| | 1 seed (s) | " + k + " seeds (s) | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| cold (compile included) | {m['1']['cold']:.2f} | {m[k]['cold']:.2f} | "
+        f"{data['ratio_cold']:.2f} |",
+        f"| compiled | {m['1']['warm']:.2f} | {m[k]['warm']:.2f} | "
+        f"{data['ratio_warm']:.2f} |",
+    ]
+
+
 def marginal_section(data: dict) -> list[str]:
     lines = ["## Diagonal layer: `log_prob` against flowjax constructions", "",
              "`MarginalGaussianization` (d mixture-CDF maps, one `Vmap`) against the same "
@@ -323,7 +349,8 @@ def write_report() -> Path:
     sections = {"speed": speed_section, "inverse": inverse_section,
                 "compile": compile_section,
                 "compile_transformers": compile_transformers_section,
-                "notebooks": notebooks_section, "marginal": marginal_section}
+                "notebooks": notebooks_section, "marginal": marginal_section,
+                "seeds": seeds_section}
     for name, section in sections.items():
         if parts[name]:
             lines += [""] + section(parts[name])

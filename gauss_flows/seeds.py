@@ -16,6 +16,7 @@ and every seed returns the parameters of its best validation epoch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
@@ -101,6 +102,18 @@ def seed_log_probs(flows: AbstractDistribution, x: ArrayLike) -> np.ndarray:
 def _nll(params, static, x):
     flow = paramax.unwrap(eqx.combine(params, static))
     return -flow.log_prob(x).mean()
+
+
+@eqx.filter_jit
+def _seed_nlls(params, static, x):
+    """Each seed's mean NLL on ``x``: shape ``(k,)``."""
+    return jax.vmap(lambda p: _nll(p, static, x))(params)
+
+
+@functools.lru_cache(maxsize=32)
+def _optimizer(learning_rate: float, clip_norm: float) -> optax.GradientTransformation:
+    # One object per setting, so that a repeated call hits jax's compilation cache.
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(learning_rate))
 
 
 @eqx.filter_jit
@@ -190,15 +203,10 @@ def train_flows(
     batch_size = min(batch_size, data.shape[0])
 
     params, static = eqx.partition(flows, eqx.is_inexact_array, is_leaf=_is_fixed)
-    optimizer = optax.chain(
-        optax.clip_by_global_norm(float(clip_norm)), optax.adam(float(learning_rate))
-    )
+    optimizer = _optimizer(float(learning_rate), float(clip_norm))
     opt_state = eqx.filter_vmap(optimizer.init)(params)
-    start = eqx.filter_jit(
-        eqx.filter_vmap(lambda p, x: _nll(p, static, x), in_axes=(0, None))
-    )
-    train_curve = [np.asarray(start(params, data))]
-    val_curve = [np.asarray(start(params, validation))]
+    train_curve = [np.asarray(_seed_nlls(params, static, data))]
+    val_curve = [np.asarray(_seed_nlls(params, static, validation))]
     best, best_val = params, val_curve[0].copy()
     best_epoch = np.zeros(k, int)
     stopped = np.full(k, -1)
