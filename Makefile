@@ -13,7 +13,7 @@ PORT ?= 8000
 QUIET := GAUSS_FLOWS_PROGRESS=0
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup test unit nbval site-check site serve lab student notebooks bench lock clean
+.PHONY: help setup test unit nbval site-check site serve lab student student-lab notebooks bench lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,12 +26,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 setup: $(VENV)/.installed  ## Create .venv and install the package + tools at pinned versions
 
-test: setup  ## Run every test: unit tests (with lint, lab, serve, student copies run), nbval, site check
+test: setup  ## Run every test: unit tests (with lint, lab, serve, student copies), nbval, site check
 	$(QUIET) $(BIN)/pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
 	$(PY) scripts/check_site.py
 
-unit: setup  ## Unit tests only (skips executing the student copies)
+unit: setup  ## Unit tests only (no notebook execution)
 	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run"
 
 nbval: setup  ## Notebooks only, against their stored outputs
@@ -53,6 +53,10 @@ lab: setup  ## Open the notebooks in JupyterLab (with jupyterlab-myst), on this 
 
 student: setup  ## Write student copies of the notebooks, solutions removed, to student/
 	$(PY) scripts/student_copies.py --out student
+
+student-lab: student  ## Open the student copies (student/) in JupyterLab, on this machine only
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=student \
+	    --LabApp.default_url=/lab/tree $(ALLOW_ROOT)
 
 notebooks: setup  ## Re-execute every notebook top to bottom and store its outputs
 	$(QUIET) $(PY) scripts/run_notebooks.py $(NOTEBOOKS)

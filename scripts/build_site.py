@@ -40,7 +40,15 @@ def main() -> int:
     )
     import check_site
 
-    return check_site.main()
+    status = check_site.main()
+    print(
+        "\nNo HTML site was built (`_build/html/` needs the theme from the web), so "
+        "there is nothing to serve yet: `make serve` will say so. The offline check "
+        "above " + ("passed" if status == 0 else "FAILED") + ". To read the site, run "
+        "`make site` once on a machine with internet access and copy `_build/html/` "
+        "here, then `make serve`."
+    )
+    return status
 
 
 if __name__ == "__main__":

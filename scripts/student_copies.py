@@ -10,14 +10,19 @@ A solution has two parts (CONTRIBUTING.md, "Exercises and solutions"):
 - its code cell, labelled ``#| label: sol-...`` and tagged ``remove-cell``, removed with
   its outputs.
 
-The exercises, every other cell and every other output are kept unchanged, so a copy
-still runs top to bottom (``tests/test_student_copies.py`` executes each one).
-``check_student_copy`` lists any solution content that survived.
+Where a solution code cell was, the copy has an empty *answer cell* (one comment line
+that names the exercise, tagged ``student-answer``) for the student's code. The
+exercises, every other cell and every other output are kept unchanged.
+``check_student_copy`` lists any solution content that survived, and
+``names_only_solutions_define`` checks, without running anything, that no kept cell
+reads a name that only a solution cell defines, so that a copy runs top to bottom
+whenever the full notebook does (which nbval checks).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import re
@@ -27,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OPEN = re.compile(r"^(\s*)(:{3,}|`{3,})\{(solution(?:-start|-end)?)\}")
 LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
+ANSWER_TAG = "student-answer"
 EXERCISE = re.compile(r"^\s*(?::{3,}|`{3,})\{exercise\}.*(?:\n\s*:label:\s*(\S+))?",
                       re.MULTILINE)
 
@@ -81,8 +87,25 @@ def solution_labels(cells: list[dict]) -> set[str]:
     return labels
 
 
+def answer_cell(solution_label: str) -> dict:
+    """The empty code cell that takes the place of solution ``sol-<exercise label>``."""
+    exercise = solution_label.removeprefix("sol-")
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": [ANSWER_TAG]},
+        "outputs": [],
+        "source": f"# Your answer to the exercise above ({exercise}).\n",
+    }
+
+
+def is_answer_cell(cell: dict) -> bool:
+    return ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def student_copy(nb: dict, name: str = "notebook") -> dict:
-    """A copy of notebook ``nb`` (nbformat JSON) with every solution removed."""
+    """A copy of notebook ``nb`` (nbformat JSON) with every solution removed and an
+    empty answer cell where each solution's code cell was."""
     out = copy.deepcopy(nb)
     labels = solution_labels(out["cells"])
     cells = []
@@ -91,6 +114,10 @@ def student_copy(nb: dict, name: str = "notebook") -> dict:
         if cell.get("cell_type") == "code":
             label = LABEL.search(source)
             if label and label.group(1) in labels:
+                answer = answer_cell(label.group(1))
+                if "id" in cell:
+                    answer["id"] = cell["id"]
+                cells.append(answer)
                 continue
         elif cell.get("cell_type") == "markdown":
             text, removed = strip_solutions(source, f"{name}: cell {index + 1}")
@@ -160,10 +187,62 @@ def check_student_copy(original: dict, student: dict, name: str = "notebook") ->
 
     code = [c for c in original["cells"]
             if c.get("cell_type") == "code" and not is_solution(c)]
-    if code != [c for c in student["cells"] if c.get("cell_type") == "code"]:
+    kept = [c for c in student["cells"]
+            if c.get("cell_type") == "code" and not is_answer_cell(c)]
+    if code != kept:
         problems.append(f"{name}: the code cells that are not solutions (or their outputs) "
                         "changed")
     return problems
+
+
+def _python(source: str) -> ast.Module:
+    """A code cell's source as Python, its IPython magics and shell lines blanked."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line
+             for line in source.splitlines()]
+    return ast.parse("\n".join(lines))
+
+
+def _defined(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):  # parameters of functions and lambdas
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _read(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def names_only_solutions_define(nb: dict) -> list[str]:
+    """Problems: a kept code cell reads a name that only solution cells define.
+
+    Without the solutions, such a cell would fail with a ``NameError`` in the student
+    copy. The check is static (``ast``): it reads names, it runs nothing.
+    """
+    labels = solution_labels(nb["cells"])
+    by_solutions, by_kept, kept_trees = set(), set(), []
+    for index, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        source = _text(cell.get("source", ""))
+        tree = _python(source)
+        label = LABEL.search(source)
+        if label and label.group(1) in labels:
+            by_solutions |= _defined(tree)
+        else:
+            by_kept |= _defined(tree)
+            kept_trees.append((index, tree))
+    only = by_solutions - by_kept
+    return [f"cell {index + 1} reads {name!r}, which only a solution defines"
+            for index, tree in kept_trees for name in sorted(_read(tree) & only)]
 
 
 def write_copies(paths: list[Path], out_dir: Path) -> list[Path]:
@@ -174,6 +253,7 @@ def write_copies(paths: list[Path], out_dir: Path) -> list[Path]:
         nb = json.loads(path.read_text())
         student = student_copy(nb, path.name)
         problems = check_student_copy(nb, student, path.name)
+        problems += [f"{path.name}: {p}" for p in names_only_solutions_define(nb)]
         if problems:
             raise SystemExit("\n".join(problems))
         target = out_dir / path.name
