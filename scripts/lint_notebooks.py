@@ -15,6 +15,12 @@ Rules (``make test`` runs them through ``tests/test_notebook_lint.py``):
    cell is a code cell whose outputs are images only (no printed text, no other
    result); if the code of such a cell teaches something, compute in a cell of its
    own and keep the drawing cell folded.
+3. **JupyterLab.** What the site folds is collapsed in JupyterLab too, through Lab's
+   own cell metadata: a ``hide-input`` cell has ``jupyter.source_hidden``, a solution
+   code cell (``#| label: sol-...``) has ``jupyter.source_hidden`` and
+   ``jupyter.outputs_hidden``. The kernelspec is the one Lab writes for the
+   ``python3`` kernel, so that opening and saving a notebook in Lab changes nothing.
+   ``scripts/run_notebooks.py`` (``make notebooks``) sets all of these.
 
 Usage: python scripts/lint_notebooks.py [NOTEBOOK.ipynb ...]   (default: notebooks/*.ipynb)
 """
@@ -73,10 +79,17 @@ def is_figure_cell(cell: dict) -> bool:
     return True
 
 
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
 def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
     """Every layout problem of one notebook, one line each (file, cell, line)."""
     nb = json.loads(Path(path).read_text())
     problems: list[str] = []
+    if nb.get("metadata", {}).get("kernelspec") != KERNELSPEC:
+        problems.append(f"{Path(path).name}: kernelspec is "
+                        f"{nb.get('metadata', {}).get('kernelspec')}, not the one "
+                        f"JupyterLab writes ({KERNELSPEC}); run `make notebooks`")
     first_code = True
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -93,6 +106,14 @@ def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
             problems.append(f"{where}: a cell that only draws a figure needs the tag "
                             "hide-input")
         first_code = False
+        view = cell.get("metadata", {}).get("jupyter", {})
+        if _is_solution(cell) and not (view.get("source_hidden")
+                                       and view.get("outputs_hidden")):
+            problems.append(f"{where}: a solution cell must be collapsed in JupyterLab "
+                            "(metadata jupyter.source_hidden and outputs_hidden)")
+        elif "hide-input" in tags and not view.get("source_hidden"):
+            problems.append(f"{where}: a hide-input cell must be collapsed in JupyterLab "
+                            "(metadata jupyter.source_hidden)")
         if shown and not is_install and "remove-input" not in tags:
             code = "\n".join(ln for ln in source.splitlines() if not ln.startswith("#|"))
             problems += _too_long(where, "code", code, width)
@@ -119,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         print(p)
     if problems:
         print(f"\nNotebook lint FAILED: {len(problems)} problem(s). Lines must fit {WIDTH} "
-              "characters; the install cell and figure-only cells need hide-input "
-              "(CONTRIBUTING.md, 'Layout on the page').")
+              "characters; the install cell and figure-only cells need hide-input, and "
+              "folded cells must be collapsed in JupyterLab (CONTRIBUTING.md, 'Layout "
+              "on the page'; `make notebooks` sets the metadata).")
         return 1
     print(f"Notebook lint passed: {len(paths)} notebook(s), every line within {WIDTH} "
-          "characters, install and figure cells folded.")
+          "characters, install and figure cells folded, collapsed in JupyterLab.")
     return 0
 
 

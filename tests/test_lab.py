@@ -21,6 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 BIN = Path(sys.executable).parent
 JUPYTER = shutil.which("jupyter", path=str(BIN))
 TIMEOUT = 120
@@ -53,6 +55,8 @@ def lab(tmp_path_factory):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
     nbformat.write(nb, root / "small.ipynb")
+    for path in NOTEBOOKS:  # the course notebooks, byte for byte
+        shutil.copyfile(path, root / path.name)
     port, token = _free_port(), secrets.token_hex(16)
     proc = subprocess.Popen(
         [JUPYTER, "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -84,7 +88,8 @@ def lab(tmp_path_factory):
                 proc.kill()
                 pytest.fail(f"JupyterLab did not start: {proc.stderr.read()[-2000:]}")
             time.sleep(0.5)
-    yield {"request": request, "ws": f"ws://127.0.0.1:{port}", "token": token, "proc": proc}
+    yield {"request": request, "ws": f"ws://127.0.0.1:{port}", "token": token, "proc": proc,
+           "root": root}
     try:
         request("POST", "/api/shutdown")
         proc.wait(timeout=30)
@@ -153,3 +158,35 @@ def test_the_notebooks_kernel_runs_a_notebook_through_the_server(lab):
     assert [r["status"] for r in results] == ["ok", "ok"], results
     assert results[0]["outputs"][0]["text"].startswith("gauss_flows ")
     assert results[1]["outputs"][0]["data"]["text/plain"] == "6.0"
+
+
+def test_course_notebooks_open_collapsed_and_save_unchanged(lab):
+    """Through Lab's own contents API: solution code cells and folded figure cells are
+    collapsed (Lab's ``jupyter`` cell metadata), the kernelspec is the one Lab writes
+    for the python3 kernel (otherwise Lab marks the notebook modified on opening), and
+    saving the notebook as Lab does (PUT of the model it served) leaves the file
+    byte-identical."""
+    request, root = lab["request"], lab["root"]
+    spec = request("GET", "/api/kernelspecs")["kernelspecs"]["python3"]["spec"]
+    lab_kernelspec = {"display_name": spec["display_name"], "language": spec["language"],
+                      "name": "python3"}
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        model = request("GET", f"/api/contents/{path.name}")
+        content = model["content"]
+        assert content["metadata"]["kernelspec"] == lab_kernelspec, path.name
+        n_solutions = n_folded = 0
+        for cell in content["cells"]:
+            source = cell["source"]
+            view = cell["metadata"].get("jupyter", {})
+            if cell["cell_type"] == "code" and "#| label: sol-" in source:
+                n_solutions += 1
+                assert view.get("source_hidden") and view.get("outputs_hidden"), source
+            elif "hide-input" in cell["metadata"].get("tags", []):
+                n_folded += 1
+                assert view.get("source_hidden"), source[:80]
+        assert n_solutions and n_folded, path.name  # every notebook has both
+        before = (root / path.name).read_bytes()
+        request("PUT", f"/api/contents/{path.name}",
+                {"type": "notebook", "format": "json", "content": content})
+        assert (root / path.name).read_bytes() == before, f"saving changed {path.name}"

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from lint_notebooks import WIDTH, lint_notebook  # noqa: E402
+from lint_notebooks import KERNELSPEC, WIDTH, lint_notebook  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 INSTALL = '# On Colab or a fresh kernel, install gauss_flows if it is missing.\nimport sys'
@@ -25,15 +25,29 @@ def test_notebook_fits_the_page(path):
 
 def _notebook(tmp_path, *cells) -> Path:
     nb = nbformat.v4.new_notebook()
-    install = nbformat.v4.new_code_cell(INSTALL, metadata={"tags": ["hide-input"]})
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    install = nbformat.v4.new_code_cell(
+        INSTALL, metadata={"tags": ["hide-input"], "jupyter": {"source_hidden": True}}
+    )
     nb.cells = [nbformat.v4.new_markdown_cell("# t"), install, *cells]
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb))
     return path
 
 
-def _code(source, outputs=(), tags=()):
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
+def _code(source, outputs=(), tags=(), view=None):
+    """A code cell; ``view`` is its Lab view (``jupyter`` metadata), by default the one
+    ``make notebooks`` writes for its tags and label."""
+    metadata = {"tags": list(tags)} if tags else {}
+    if view is None:
+        view = {}
+        if "label: sol-" in source:
+            view = {"source_hidden": True, "outputs_hidden": True}
+        elif "hide-input" in tags:
+            view = {"source_hidden": True}
+    if view:
+        metadata["jupyter"] = view
+    cell = nbformat.v4.new_code_cell(source, metadata=metadata)
     cell.outputs = list(outputs)
     return cell
 
@@ -61,6 +75,14 @@ BAD = {
         _code(f"#| label: sol-ex-00-x\nb = '{LONG}'", tags=["remove-cell"]), "sol-ex-00-x"
     ),
     "unfolded figure cell": (_code("#| label: fig-a\nshow(fig)", [_image()]), "hide-input"),
+    "figure cell open in Lab": (
+        _code("show(fig)", [_image()], ["hide-input"], view={}), "jupyter.source_hidden"
+    ),
+    "solution open in Lab": (
+        _code("#| label: sol-ex-00-x\nb = 1", tags=["remove-cell"],
+              view={"source_hidden": True}),
+        "outputs_hidden",
+    ),
 }
 GOOD = {
     "line of exactly the width": _code("a" * WIDTH, [_stdout("b" * WIDTH + "\n")]),
@@ -83,6 +105,15 @@ def test_lint_catches(tmp_path, case):
 @pytest.mark.parametrize("case", GOOD)
 def test_lint_accepts(tmp_path, case):
     assert lint_notebook(_notebook(tmp_path, GOOD[case])) == []
+
+
+def test_kernelspec_must_be_the_one_lab_writes(tmp_path):
+    path = _notebook(tmp_path)
+    nb = json.loads(path.read_text())
+    nb["metadata"]["kernelspec"]["display_name"] = "Python 3"
+    path.write_text(json.dumps(nb))
+    problems = lint_notebook(path)
+    assert len(problems) == 1 and "kernelspec" in problems[0], problems
 
 
 def test_install_cell_must_be_folded(tmp_path):
