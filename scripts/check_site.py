@@ -24,7 +24,10 @@
      missing and not matplotlib's repr (`<Figure size 640x480 with 1 Axes>`);
    - every notebook page offers its `.ipynb` for download, its first code cell is the
      standard install cell, and the home page links it on Colab and Binder;
-   - the logo and favicon of the site options were resolved.
+   - the logo and favicon of the site options were resolved;
+   - prose that renders badly or reads out of order (``check_prose``): equation
+     references in double parentheses, raw labels in code or outputs, "notebook
+     <title>", and references to a later notebook outside the closing "Next".
 
 Usage: python scripts/check_site.py [--self-test]
 
@@ -184,6 +187,74 @@ def check_exercises(name: str, tree: dict) -> list[str]:
     return problems
 
 
+RAW_LABEL = re.compile(r"\((?:eq|fig|ex|sol|tbl)-[A-Za-z0-9_-]+\)")
+LATER_NOTEBOOK = re.compile(r"\b[Nn]otebooks? (\d\d)\b")
+
+
+def _siblings(tree: dict) -> Iterator[tuple[dict, str, str]]:
+    """Every node with the text just before and just after it in its parent."""
+    for parent in walk(tree):
+        children = parent.get("children") or []
+        for i, node in enumerate(children):
+            before = text_of(children[i - 1]) if i > 0 else ""
+            after = text_of(children[i + 1]) if i + 1 < len(children) else ""
+            yield node, before, after
+
+
+def _next_paragraph(tree: dict) -> set[int]:
+    """ids of the nodes in the closing "Next" paragraph of a notebook."""
+    ids = set()
+    for node in walk(tree):
+        if node.get("type") == "paragraph" and text_of(node).lstrip().startswith("Next"):
+            ids.update(id(n) for n in walk(node))
+    return ids
+
+
+def check_prose(name: str, tree: dict, slugs: dict[str, str]) -> list[str]:
+    """What a reader found on the rendered pages, so that it cannot come back:
+
+    - an equation reference written inside parentheses, ``([](#eq-x))``, renders as
+      "((2))", since mystmd already puts an equation's number in parentheses;
+    - a raw label in code or in an output ("eq. (eq-menu-mlp-count)") reads as noise:
+      code cannot resolve a reference, so name the thing in words;
+    - "notebook [](01_x.ipynb)" renders as "notebook The bijector menu";
+    - a notebook refers to a later notebook only in its closing "Next" paragraph: the
+      module reads forward, so nothing may depend on what comes later.
+    """
+    problems = []
+    number = notebook_number(name)
+    allowed = _next_paragraph(tree) if number else set()
+    for node, before, after in _siblings(tree):
+        kind = node.get("type")
+        if (kind == "crossReference" and text_of(node).startswith("(")
+                and before.rstrip().endswith("(") and after.lstrip().startswith(")")):
+            problems.append(f"{name}: reference to {node.get('identifier')!r} is written "
+                            f"in parentheses and renders as (({text_of(node)[1:-1]}))")
+        if kind == "link" and re.search(r"\bnotebooks?\s*$", before, re.IGNORECASE) and (
+                node.get("url", "").lstrip("/") in slugs):
+            problems.append(f"{name}: 'notebook' before a link to a notebook renders as "
+                            f"'notebook {text_of(node)}'")
+    for node in walk(tree):
+        kind = node.get("type")
+        if kind in {"code", "inlineCode"} or kind == "output":
+            value = node.get("value", "") if kind != "output" else json.dumps(
+                (node.get("jupyter_data") or {}).get("text", ""))
+            for label in RAW_LABEL.findall(value):
+                problems.append(f"{name}: raw label {label} in code or output")
+        if number is None or id(node) in allowed:
+            continue
+        later = []
+        if kind == "link":
+            target = slugs.get(node.get("url", "").lstrip("/"))
+            if target and target > number:
+                later.append(target)
+        elif kind == "text":
+            later += [n for n in LATER_NOTEBOOK.findall(node.get("value", "")) if n > number]
+        problems += [f"{name}: refers to the later notebook {n} (only the closing 'Next' "
+                     "paragraph may)" for n in later]
+    return problems
+
+
 REPR_ALT = re.compile(r"^<.*>$|^<?Figure size\b", re.DOTALL)
 
 
@@ -309,9 +380,15 @@ def check_content(root: Path = ROOT) -> list[str]:
     for entry in toc:
         if entry not in pages:
             problems.append(f"{entry}: in the toc of myst.yml but not built as a page")
+    slugs = {}  # "notebooks/bijector-menu" -> "01"
+    for name, page in pages.items():
+        number = notebook_number(name)
+        if number:
+            slugs[page["slug"].replace(".", "/")] = number
     for name, page in pages.items():
         cites = page.get("references", {}).get("cite", {}).get("data", {})
         problems += check_links(name, page["mdast"], cites)
+        problems += check_prose(name, page["mdast"], slugs)
         problems += check_exercises(name, page["mdast"])
         if page.get("kind") == "Notebook":
             problems += check_notebook(name, page, public)
@@ -472,6 +549,27 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "undefined math macro": (
         lambda r: _append(r, "index.md", "\n\n$\\notamacro{x}$\n"),
         "notamacro",
+    ),
+    "equation reference in parentheses": (
+        lambda r: _append(r, "index.md", "\n\n$$\nx = 1\n$$ (eq-selftest)\n\n"
+                          "As shown ([](#eq-selftest)).\n"),
+        "renders as ((",
+    ),
+    "raw label in code": (
+        lambda r: _append(r, "index.md", "\n\n```python\n# count, eq. (eq-selftest)\n"
+                          "```\n"),
+        "raw label (eq-selftest)",
+    ),
+    "'notebook' before a notebook link": (
+        lambda r: _append(r, "index.md", "\n\nAs notebook "
+                          "[](notebooks/01_bijector_menu.ipynb) shows.\n"),
+        "renders as 'notebook ",
+    ),
+    "reference to a later notebook": (
+        lambda r: _edit_notebook(r, lambda nb: nb["cells"].insert(
+            1, {"cell_type": "markdown", "metadata": {}, "id": "selftest",
+                "source": "Notebook 07 explains this."})),
+        "later notebook 07",
     ),
 }
 
