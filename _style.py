@@ -9,6 +9,8 @@ exposes keyword sets so every figure in the course looks alike:
 * ``style_ax(ax, ...)``: titles, labels, light grid and no top/right spines.
 * ``show(fig, alt)``: display a figure as a PNG whose text form is ``alt``, the
   description a screen reader announces on the site (instead of matplotlib's repr).
+  The PNG is rendered at ``SHARPNESS`` times the display resolution and shown at its
+  display width, so it stays sharp on high-density screens.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ CYCLE = ["#1f6fb2", "#d4820a", "#2a9d8f", "#e76f51", "#9b5de5", "#264653", "#8ab
 SCATTER_KW: dict = {"s": 4, "alpha": 0.35, "linewidths": 0, "color": COLORS["data"]}
 GAUSS_KW: dict = {"color": "0.25", "ls": "--", "lw": 1.4, "label": r"$\mathcal{N}(0, 1)$"}
 CURVE_KW: dict = {"lw": 2.0}
+#: Pixels per displayed pixel of a figure's PNG (2: sharp on high-density screens).
+SHARPNESS = 2
 
 plt.rcParams.update(
     {
@@ -84,7 +88,12 @@ def show(fig, alt: str) -> None:
     from IPython.display import display
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
+    # No "Software" entry: the PNG's bytes depend on the figure alone.
+    fig.savefig(buffer, format="png", dpi=SHARPNESS * fig.dpi, bbox_inches="tight",
+                metadata={"Software": None})
     plt.close(fig)
-    png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display({"image/png": png, "text/plain": alt.strip()}, raw=True)
+    data = buffer.getvalue()
+    width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
+    png = base64.b64encode(data).decode("ascii")
+    display({"image/png": png, "text/plain": alt.strip()},
+            metadata={"image/png": {"width": width // SHARPNESS}}, raw=True)
