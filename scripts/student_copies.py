@@ -11,7 +11,7 @@ A solution has two parts (CONTRIBUTING.md, "Exercises and solutions"):
   its outputs.
 
 The exercises, every other cell and every other output are kept unchanged, so a copy
-still runs top to bottom (``tests/test_student_copies.py`` executes each one).
+still runs top to bottom (``tests/course/test_student_copies.py`` executes each one).
 ``check_student_copy`` lists any solution content that survived.
 """
 

@@ -1,13 +1,22 @@
-"""Shared fixtures: run a test in float32 or float64.
+"""Shared fixtures and settings of the unit tests (every folder under ``tests/``).
 
-jax's x64 flag is global; the ``dtype`` fixture switches it with the
-``jax.enable_x64`` context manager for the duration of one test only, so build
-bijections *inside* the test (their parameters then have the dtype under test).
+* ``dtype`` / ``x64`` / ``x32``: jax's x64 flag is global; these fixtures switch it
+  with the ``jax.enable_x64`` context manager for the duration of one test only, so
+  build bijections *inside* the test (their parameters then have the dtype under
+  test).
+* The registry of every bijection, ``tests/bijections/bijections.py``, is importable
+  from any test folder as ``from bijections import ...``.
 """
+
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS / "bijections"))
 
 
 @pytest.fixture(params=[jnp.float32, jnp.float64], ids=["f32", "f64"])
