@@ -9,7 +9,7 @@ export PYTHONHASHSEED := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 PORT ?= 8000
 # train_flow's progress bar stays off wherever outputs are stored or compared (tests,
-# nbval, notebooks, benchmarks); `make lab` leaves it on (gauss_flows/training.py).
+# nbval, notebooks, benchmarks); `make lab` leaves it on (gauss_flows/training/train.py).
 QUIET := GAUSS_FLOWS_PROGRESS=0
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -31,8 +31,8 @@ test: setup  ## Run every test: unit tests (with lint, lab, serve, student copie
 	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
 	$(PY) scripts/check_site.py
 
-unit: setup  ## Unit tests only (no notebook execution)
-	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run"
+unit: setup  ## Unit tests only, on 2 workers (no notebook execution)
+	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run" -n 2
 
 nbval: setup  ## Notebooks only, against their stored outputs
 	$(QUIET) $(BIN)/pytest $(NOTEBOOKS) --nbval --nbval-current-env \

@@ -24,12 +24,12 @@ from flowjax.bijections import Chain, Invert  # noqa: E402
 from flowjax.distributions import StandardNormal, Transformed  # noqa: E402
 
 import gauss_flows as gf  # noqa: E402
-from gauss_flows.coupling import default_mask  # noqa: E402
+from gauss_flows.conditioning.masks import half  # noqa: E402
 
 
 def unrolled_flow(key, dim: int, n_layers: int, width: int, depth: int) -> Transformed:
     """The same layers as ``gf.coupling_flow`` (alternating masks), in a plain ``Chain``."""
-    mask = default_mask(dim)
+    mask = half(dim)
     layers = [
         gf.AffineCoupling(k, shape=(dim,), mask=mask if i % 2 == 0 else ~mask,
                           nn_width=width, nn_depth=depth)

@@ -37,8 +37,8 @@ import jax.random as jr  # noqa: E402
 import numpy as np  # noqa: E402
 from flowjax.root_finding import bisection_search  # noqa: E402
 
-from gauss_flows.root_finding import bracketed_newton  # noqa: E402
-from gauss_flows.mixture_cdf import (  # noqa: E402
+from gauss_flows.numerics.root_finding import bracketed_newton  # noqa: E402
+from gauss_flows.bijections.mixture_cdf import (  # noqa: E402
     DEFAULT_N_ITER,
     mixture_cdf_bracket,
     mixture_cdf_inverse,

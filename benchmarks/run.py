@@ -150,7 +150,7 @@ def inverse_section(data: dict) -> list[str]:
         f"Round trip $x \\to z = T(x) \\to T^{{-1}}(z)$ for {s['n']:,} random "
         f"{s['k']}-component mixtures/points with $|x| \\le {s['x_max']:g}$ (error curves "
         f"on {s['curve_n']:,} of them); max absolute error over all of them. Ours: "
-        "`gauss_flows.mixture_cdf.mixture_cdf_inverse`; baseline: "
+        "`gauss_flows.bijections.mixture_cdf.mixture_cdf_inverse`; baseline: "
         "`flowjax.root_finding.bisection_search` run for exactly n steps, same bracket "
         "$[\\min_k(\\mu_k+\\sigma_k z), \\max_k(\\mu_k+\\sigma_k z)]$, plus one forward "
         "call for the log-det. **Ratio = bisection time / ours** (median over "

@@ -1,4 +1,31 @@
-"""gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract."""
+r"""gauss_flows: coupling layers for normalizing flows, on flowjax's bijection contract.
+
+**Direction.** Every bijection of this package maps *data to latent* in ``transform``:
+$z = f(x)$, with ``transform_and_log_det`` returning $\log\lvert\det J_f(x)\rvert$.
+flowjax's ``Transformed(base, bijection)`` reads its bijection the other way (latent
+to data), so every flow here is ``Transformed(base, Invert(stack))``: ``log_prob(x)``
+runs each layer's ``transform`` and ``sample`` runs each layer's ``inverse``. The
+layers of ``stack`` are listed in data-to-latent order (``coupling_layers``).
+
+**Inputs.** The numerics are built for float32 and float64: bijections and every
+function that takes samples reject any other dtype (float16, bfloat16, integers) with
+a ``ValueError`` naming the argument, rather than casting it. One set of checks
+(``gauss_flows/_validation.py``) holds every argument to one rule.
+
+The subpackages, by role:
+
+- ``bijections``: the layers (``Coupling`` and its transformers, ``ActNorm``,
+  ``MarginalGaussianization``, rotations) and ``stacking`` (walking Chain and Scan);
+- ``numerics``: the safeguarded root finder behind every inverse, constraints;
+- ``conditioning``: ``masks`` and ``conditioners`` (also ``gf.masks``,
+  ``gf.conditioners``);
+- ``flows``: ``coupling_flow``, ``coupling_layers``, ``rbig``, the baselines;
+- ``fitting``: gradient-free fits (marginal mixtures by EM, ``warm_start``,
+  ``initialize_actnorm``);
+- ``training``: ``train_flow``, several seeds at once (``train_flows``), per-layer
+  gradient norms, scores;
+- ``datasets``: seeded data sets with their true densities and entropies.
+"""
 
 from gauss_flows import xla_guard
 
@@ -6,36 +33,53 @@ xla_guard.protect()  # before any other module can start jax's backend
 
 # ruff: noqa: E402
 
-from gauss_flows.actnorm import ActNorm, initialize_actnorm
-from gauss_flows.affine import AffineCoupling, LogScaleAffine
-from gauss_flows import baselines, conditioners, datasets, masks, scores, xla_guard
-from gauss_flows.conditioners import ResidualMLP
-from gauss_flows.coupling import Coupling, default_mask
-from gauss_flows.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
-from gauss_flows.flows import coupling_flow, coupling_layers
-from gauss_flows.gradient_norms import layer_gradient_norms, record_gradient_norms
-from gauss_flows.marginal import MarginalGaussianization, fit_marginal_mixtures
-from gauss_flows.mixture_cdf import MixtureGaussianCDF, MixtureGaussianCDFCoupling
-from gauss_flows.normal_quantile import ndtri_of_log
-from gauss_flows.baselines import full_gaussian, gaussian_copula
-from gauss_flows.rbig import rbig
-from gauss_flows.rotation import Rotation, householder_rotation
-from gauss_flows.rq_spline import RQSpline, RQSplineCoupling
-from gauss_flows.scores import Score, paired_difference, score
-from gauss_flows.seeds import (
+from gauss_flows import (
+    bijections,
+    conditioning,
+    datasets,
+    fitting,
+    flows,
+    numerics,
+    training,
+)
+from gauss_flows._parameters import count_parameters
+from gauss_flows.bijections import (
+    ActNorm,
+    AffineCoupling,
+    Coupling,
+    DeepSigmoid,
+    DeepSigmoidCoupling,
+    LogScaleAffine,
+    MarginalGaussianization,
+    MixtureGaussianCDF,
+    MixtureGaussianCDFCoupling,
+    Rotation,
+    RQSpline,
+    RQSplineCoupling,
+    householder_rotation,
+)
+from gauss_flows.conditioning import conditioners, masks
+from gauss_flows.conditioning.conditioners import ResidualMLP
+from gauss_flows.fitting import diagonal_flow, initialize_actnorm, warm_start
+from gauss_flows.flows import (
+    coupling_flow,
+    coupling_layers,
+    full_gaussian,
+    gaussian_copula,
+    rbig,
+)
+from gauss_flows.training import (
+    Score,
+    layer_gradient_norms,
     n_seeds,
+    paired_difference,
+    record_gradient_norms,
+    score,
     seed_log_probs,
     stack_seeds,
+    train_flow,
     train_flows,
     unstack_seeds,
-)
-from gauss_flows.training import default_show_progress, train_flow
-from gauss_flows.warm_start import (
-    diagonal_flow,
-    diagonal_layer,
-    fitted_transformers,
-    transformer_parameters,
-    warm_start,
 )
 
 __all__ = [
@@ -53,17 +97,16 @@ __all__ = [
     "ResidualMLP",
     "Rotation",
     "Score",
-    "baselines",
+    "bijections",
     "conditioners",
+    "conditioning",
+    "count_parameters",
     "coupling_flow",
     "coupling_layers",
     "datasets",
-    "default_mask",
-    "default_show_progress",
     "diagonal_flow",
-    "diagonal_layer",
-    "fit_marginal_mixtures",
-    "fitted_transformers",
+    "fitting",
+    "flows",
     "full_gaussian",
     "gaussian_copula",
     "householder_rotation",
@@ -71,17 +114,16 @@ __all__ = [
     "layer_gradient_norms",
     "masks",
     "n_seeds",
-    "ndtri_of_log",
+    "numerics",
     "paired_difference",
     "rbig",
     "record_gradient_norms",
     "score",
-    "scores",
     "seed_log_probs",
     "stack_seeds",
     "train_flow",
     "train_flows",
-    "transformer_parameters",
+    "training",
     "unstack_seeds",
     "warm_start",
     "xla_guard",

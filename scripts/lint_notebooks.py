@@ -1,6 +1,6 @@
 """Notebook layout lint: what the site's page shows must fit it.
 
-Rules (``make test`` runs them through ``tests/test_notebook_lint.py``):
+Rules (``make test`` runs them through ``tests/course/test_notebook_lint.py``):
 
 1. **Width.** Every code line and every printed line (stdout, and the ``text/plain`` of
    a result that is shown as text) is at most ``WIDTH`` = 88 characters, the width of

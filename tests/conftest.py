@@ -1,13 +1,32 @@
-"""Shared fixtures: run a test in float32 or float64.
+"""Shared fixtures and settings of the unit tests (every folder under ``tests/``).
 
-jax's x64 flag is global; the ``dtype`` fixture switches it with the
-``jax.enable_x64`` context manager for the duration of one test only, so build
-bijections *inside* the test (their parameters then have the dtype under test).
+* ``dtype`` / ``x64`` / ``x32``: jax's x64 flag is global; these fixtures switch it
+  with the ``jax.enable_x64`` context manager for the duration of one test only, so
+  build bijections *inside* the test (their parameters then have the dtype under
+  test).
+* The registry of every bijection, ``tests/bijections/bijections.py``, is importable
+  from any test folder as ``from bijections import ...``.
+* JAX's persistent compilation cache is on for the test session, in the git-ignored
+  folder ``.jax_cache/`` at the repository root: compiling dominates the suite's
+  time, and a second run (or a second ``pytest -n`` worker) loads the compiled
+  programs instead. ``GAUSS_FLOWS_JAX_CACHE=0`` switches it off; delete the folder
+  to start cold.
 """
+
+import os
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS / "bijections"))
+
+if os.environ.get("GAUSS_FLOWS_JAX_CACHE", "1") != "0":
+    jax.config.update("jax_compilation_cache_dir", str(TESTS.parent / ".jax_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 @pytest.fixture(params=[jnp.float32, jnp.float64], ids=["f32", "f64"])

@@ -186,3 +186,68 @@ def test_zero_init_mixture_is_the_template(x64):
     np.testing.assert_allclose(log_det, log_det_b.sum(), rtol=1e-14, atol=0)
     # The template with spread means is not the identity.
     assert np.max(np.abs(z[2:] - x[2:])) > 0.1
+
+
+# --------------------------------------------------------------------------- data
+def _stacked(key):
+    return gf.stack_seeds([gf.coupling_flow(key, shape=(2,), n_layers=1, nn_width=4,
+                                            nn_depth=1)])
+
+
+#: Every function that takes samples, as ``(call(data), name of the argument)``.
+DATA_TAKERS = {
+    "MarginalGaussianization.fit": (lambda d: gf.MarginalGaussianization.fit(d, 2), "data"),
+    "fit_marginal_mixtures": (lambda d: gf.fitting.fit_marginal_mixtures(d, 2), "data"),
+    "rbig": (lambda d: gf.rbig(KEY, d, n_iterations=1, n_components=2), "data"),
+    "rbig_validation": (
+        lambda d: gf.rbig(KEY, np.asarray(d, np.float32), n_iterations=1,
+                          n_components=2, validation=d),
+        "validation",
+    ),
+    "full_gaussian": (gf.full_gaussian, "data"),
+    "gaussian_copula": (lambda d: gf.gaussian_copula(d, 2), "data"),
+    "Rotation.pca": (gf.Rotation.pca, "data"),
+    "warm_start": (
+        lambda d: gf.warm_start(gf.coupling_flow(KEY, shape=(2,), n_layers=1), d), "data"
+    ),
+    "fitted_transformers": (
+        lambda d: gf.fitting.fitted_transformers(
+            gf.MixtureGaussianCDFCoupling(KEY, shape=(3,), n_components=2), d
+        ),
+        "x_active",
+    ),
+    "initialize_actnorm": (
+        lambda d: gf.initialize_actnorm(
+            gf.coupling_flow(KEY, shape=(2,), n_layers=1, actnorm=True), d
+        ),
+        "data",
+    ),
+    "ActNorm.initialized": (lambda d: gf.ActNorm((2,)).initialized(d), "x"),
+    "train_flow": (
+        lambda d: gf.train_flow(KEY, gf.coupling_flow(KEY, shape=(2,), n_layers=1), d),
+        "data",
+    ),
+    "train_flows": (
+        lambda d: gf.train_flows(KEY, _stacked(KEY), d, np.zeros((4, 2), np.float32)),
+        "data",
+    ),
+    "train_flows_validation": (
+        lambda d: gf.train_flows(KEY, _stacked(KEY), np.zeros((4, 2), np.float32), d),
+        "validation",
+    ),
+    "seed_log_probs": (lambda d: gf.seed_log_probs(_stacked(KEY), d), "x"),
+}
+
+
+@pytest.mark.parametrize("taker", sorted(DATA_TAKERS))
+@pytest.mark.parametrize("bad", ["float16", "bfloat16", "int32"])
+def test_samples_of_other_dtypes_are_rejected_not_cast(taker, bad, x32):
+    """One rule for every function that takes samples (the documented one: float32 or
+    float64, anything else rejected, never cast). Integer data once went through
+    ``check_data``'s cast and float16 through float32 constants, silently. Reference:
+    the message names the argument, the dtypes accepted and the dtype given."""
+    call, name = DATA_TAKERS[taker]
+    rng = np.random.default_rng(0)
+    data = jnp.asarray(rng.normal(size=(64, 2)) * 3, jnp.float32)
+    with pytest.raises(ValueError, match=rf"{name} must .*float32, float64.*{bad}"):
+        call(data.astype(bad))

@@ -25,7 +25,8 @@ The expectation is one 1-D integral (composite Gauss-Legendre on $[-12, 12]$; it
 error bound is the change on doubling the panels). The total correlation
 $\mathrm{TC} = \sum_i H(Y_i) - H(Y) = -\tfrac12 \log\det R$ is the Gaussian field's: the
 warp terms cancel. $g^{-1}$ is computed by the bracketed Newton solver of
-:mod:`gauss_flows.root_finding` on $[y - \alpha, y + \alpha]$ (as $|g(x) - x| < \alpha$).
+:mod:`gauss_flows.numerics.root_finding` on $[y - \alpha, y + \alpha]$
+(as $|g(x) - x| < \alpha$).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from gauss_flows.coupling import check_positive_int
-from gauss_flows.root_finding import bracketed_newton
+from gauss_flows._validation import check_positive_int
+from gauss_flows.numerics.root_finding import bracketed_newton
 
 #: Panels and order of the composite Gauss-Legendre rule for E[log g'(u)].
 _QUAD_PANELS, _QUAD_ORDER, _QUAD_HALF_WIDTH = 192, 16, 12.0

@@ -50,7 +50,7 @@ import numpy as np
 from jax.scipy.special import logsumexp
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from gauss_flows.coupling import check_positive_int
+from gauss_flows._validation import check_positive_int
 
 #: Order of each Gauss-Legendre panel of the latent quadrature.
 GL_ORDER = 8
