@@ -215,8 +215,9 @@ def check_prose(name: str, tree: dict, slugs: dict[str, str]) -> list[str]:
 
     - an equation reference written inside parentheses, ``([](#eq-x))``, renders as
       "((2))", since mystmd already puts an equation's number in parentheses;
-    - a raw label in code or in an output ("eq. (eq-menu-mlp-count)") reads as noise:
-      code cannot resolve a reference, so name the thing in words;
+    - a raw label in a notebook's code or output ("eq. (eq-menu-mlp-count)") reads as
+      noise: code cannot resolve a reference, so name the thing in words (markdown
+      pages such as CONTRIBUTING.md may show label syntax in code blocks);
     - "notebook [](01_x.ipynb)" renders as "notebook The bijector menu";
     - a notebook refers to a later notebook only in its closing "Next" paragraph: the
       module reads forward, so nothing may depend on what comes later.
@@ -236,7 +237,7 @@ def check_prose(name: str, tree: dict, slugs: dict[str, str]) -> list[str]:
                             f"'notebook {text_of(node)}'")
     for node in walk(tree):
         kind = node.get("type")
-        if kind in {"code", "inlineCode"} or kind == "output":
+        if number is not None and kind in {"code", "inlineCode", "output"}:
             value = node.get("value", "") if kind != "output" else json.dumps(
                 (node.get("jupyter_data") or {}).get("text", ""))
             for label in RAW_LABEL.findall(value):
@@ -555,9 +556,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
                           "As shown ([](#eq-selftest)).\n"),
         "renders as ((",
     ),
-    "raw label in code": (
-        lambda r: _append(r, "index.md", "\n\n```python\n# count, eq. (eq-selftest)\n"
-                          "```\n"),
+    "raw label in a notebook's code": (
+        lambda r: _edit_notebook(r, lambda nb: nb["cells"].append(
+            {"cell_type": "code", "metadata": {}, "id": "selftest-code", "outputs": [],
+             "execution_count": None, "source": "n = 1  # eq. (eq-selftest)"})),
         "raw label (eq-selftest)",
     ),
     "'notebook' before a notebook link": (
