@@ -139,7 +139,8 @@ def check_samples(
         raise ValueError(f"{name} must have shape {expected}, got {data.shape}.")
     if data.shape[0] < min_samples:
         raise ValueError(
-            f"{name} needs n >= {min_samples} samples (rows), got n = {data.shape[0]}."
+            f"{name} needs at least {min_samples} samples (n >= {min_samples} rows), "
+            f"got n = {data.shape[0]}."
         )
     if jnp.dtype(data.dtype) not in FLOAT_DTYPES:
         raise _dtype_error(name, data.dtype)
