@@ -93,8 +93,8 @@ def check_mask(mask: ArrayLike, d: int | None = None, name: str = "mask") -> np.
 def _dtype_error(name: str, dtype) -> ValueError:
     accepted = ", ".join(str(d) for d in FLOAT_DTYPES)
     return ValueError(
-        f"{name} must have a floating dtype the numerics are built for ({accepted}), "
-        f"got {dtype}; convert it first, e.g. with .astype(jnp.float32)."
+        f"{name} must be floating point, of a dtype the numerics are built for "
+        f"({accepted}), got {dtype}; convert it first, e.g. with .astype(jnp.float32)."
     )
 
 
@@ -139,7 +139,8 @@ def check_samples(
         raise ValueError(f"{name} must have shape {expected}, got {data.shape}.")
     if data.shape[0] < min_samples:
         raise ValueError(
-            f"{name} needs at least {min_samples} samples (rows), got {data.shape[0]}."
+            f"{name} needs at least {min_samples} samples (n >= {min_samples} rows), "
+            f"got n = {data.shape[0]}."
         )
     if jnp.dtype(data.dtype) not in FLOAT_DTYPES:
         raise _dtype_error(name, data.dtype)
