@@ -26,13 +26,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 setup: $(VENV)/.installed  ## Create .venv and install the package + tools at pinned versions
 
-test: setup  ## Run every test: unit tests (with lint, lab, serve, student copies), nbval, site check
+test: setup  ## Run every test on 2 workers: unit tests (lint, lab, serve, student copies), nbval, site check
 	$(QUIET) $(BIN)/pytest tests $(NOTEBOOKS) --nbval --nbval-current-env \
-	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
+	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600 -q \
+	    -n 2 --dist loadscope
 	$(PY) scripts/check_site.py
 
 unit: setup  ## Unit tests only, on 2 workers (no notebook execution)
-	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run" -n 2
+	$(QUIET) $(BIN)/pytest tests -q -m "not notebook_run" -n 2 --dist loadscope
 
 nbval: setup  ## Notebooks only, against their stored outputs
 	$(QUIET) $(BIN)/pytest $(NOTEBOOKS) --nbval --nbval-current-env \
