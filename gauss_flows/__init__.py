@@ -15,7 +15,8 @@ a ``ValueError`` naming the argument, rather than casting it. One set of checks
 The subpackages, by role:
 
 - ``bijections``: the layers (``Coupling`` and its transformers, ``ActNorm``,
-  ``MarginalGaussianization``, rotations) and ``stacking`` (walking Chain and Scan);
+  ``MarginalGaussianization``, rotations) and ``stacking`` (walking Chain and Scan;
+  also ``gf.stacking``);
 - ``numerics``: the safeguarded root finder behind every inverse, constraints;
 - ``conditioning``: ``masks`` and ``conditioners`` (also ``gf.masks``,
   ``gf.conditioners``);
@@ -58,6 +59,7 @@ from gauss_flows.bijections import (
     RQSplineCoupling,
     householder_rotation,
 )
+from gauss_flows.bijections import stacking
 from gauss_flows.conditioning import conditioners, masks
 from gauss_flows.conditioning.conditioners import ResidualMLP
 from gauss_flows.fitting import diagonal_flow, initialize_actnorm, warm_start
@@ -120,6 +122,7 @@ __all__ = [
     "record_gradient_norms",
     "score",
     "seed_log_probs",
+    "stacking",
     "stack_seeds",
     "train_flow",
     "train_flows",
