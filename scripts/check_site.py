@@ -360,6 +360,28 @@ def check_teaching_page(pages: dict[str, dict], name: str = "teaching.md") -> li
     ]
 
 
+EMPTY_FIGURE_REF = re.compile(r"\[\]\(#(fig-[\w-]+)\)")
+
+
+def check_lab_references(root: Path, toc: list[str]) -> list[str]:
+    """A figure reference with empty link text, ``[](#fig-x)``, reads "Figure 3" on the
+    site but shows as the raw "#fig-x" in JupyterLab, where the label (set in a code
+    cell) cannot be resolved. Notebooks name their figures in words instead:
+    ``[the figure of the samples below](#fig-x)``, a link on the site, words in Lab."""
+    problems = []
+    for entry in toc:
+        if not entry.endswith(".ipynb"):
+            continue
+        nb = json.loads((root / entry).read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            source = "".join(cell["source"])
+            problems += [f"{entry}: figure reference [](#{label}) has no words (raw in "
+                         "JupyterLab)" for label in EMPTY_FIGURE_REF.findall(source)]
+    return problems
+
+
 def check_content(root: Path = ROOT) -> list[str]:
     """Check the built site content in ``root/_build/site``; return the problems."""
     site = root / "_build/site"
@@ -374,7 +396,7 @@ def check_content(root: Path = ROOT) -> list[str]:
         page = json.loads(f.read_text())
         pages[page.get("location", "").lstrip("/")] = page
 
-    problems = []
+    problems = check_lab_references(root, toc_files(project_yml.get("toc", [])))
     toc = toc_files(project_yml.get("toc", []))
     if not toc:
         problems.append("myst.yml: the toc is empty")
@@ -478,7 +500,18 @@ def _edit_yml(root: Path, edit: Callable[[dict], None]) -> None:
     (root / "myst.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+def _add_empty_figure_ref(nb: dict) -> None:
+    label = next(m for c in nb["cells"] if c["cell_type"] == "code"
+                 for m in re.findall(r"#\| label: (fig-[\w-]+)", "".join(c["source"])))
+    nb["cells"].append({"cell_type": "markdown", "metadata": {},
+                        "source": f"See [](#{label})."})
+
+
 BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "figure reference without words": (
+        lambda r: _edit_notebook(r, _add_empty_figure_ref),
+        "has no words",
+    ),
     "unknown cross-reference": (
         lambda r: _append(r, "index.md", "\n\nSee [](#fig-does-not-exist).\n"),
         "fig-does-not-exist",
