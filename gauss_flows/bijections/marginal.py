@@ -16,6 +16,8 @@ $\mathrm{NLL} - H(p)$ is the data's total correlation $\mathrm{TC}$.
 
 from __future__ import annotations
 
+import math
+
 from typing import ClassVar
 
 import equinox as eqx
@@ -108,9 +110,9 @@ class MarginalGaussianization(AbstractBijection):
             n_components: $K$ of every mixture.
             n_steps, min_scale_ratio: EM settings (see ``fit_marginal_mixtures``).
             min_scale: Floor of the scales' parametrization, which bounds the scales
-                when the layer is trained further. ``None`` (default): half the
-                smallest EM floor, ``0.5 * min_scale_ratio * min_i sd_i``, below
-                every fitted scale. A number must lie below every fitted scale
+                when the layer is trained further. ``None`` (default): the largest
+                power of two at or below half the smallest EM floor,
+                ``0.5 * min_scale_ratio * min_i sd_i``, so below every fitted scale. A number must lie below every fitted scale
                 (``ValueError`` otherwise).
             n_iter: Iteration cap of each inverse's solver.
         """
@@ -119,7 +121,11 @@ class MarginalGaussianization(AbstractBijection):
             data, n_components, n_steps=n_steps, min_scale_ratio=min_scale_ratio
         )
         if min_scale is None:
-            min_scale = 0.5 * min_scale_ratio * float(jnp.min(jnp.std(data, axis=0)))
+            # The largest power of two at or below half the smallest EM floor. The
+            # floor is a static (hashed) field, so rounding it makes layers fitted to
+            # data of similar scale, e.g. RBIG's iterations, share compiled code.
+            relative = 0.5 * min_scale_ratio * float(jnp.min(jnp.std(data, axis=0)))
+            min_scale = 2.0 ** math.floor(math.log2(relative))
         elif not bool(jnp.all(scales > min_scale)):
             raise ValueError(
                 f"min_scale={min_scale} is not below every fitted scale (the smallest "
