@@ -21,7 +21,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from gauss_flows._validation import check_samples
+from gauss_flows._validation import check_float_dtype
 
 #: The number of pixel values (0 to 16): dequantized pixels lie in [0, LEVELS).
 LEVELS = 17
@@ -61,12 +61,14 @@ def load_digits(split: str = "train") -> np.ndarray:
 def dequantize(key: PRNGKeyArray, x: ArrayLike) -> Array:
     """``x + u`` with ``u ~ U[0, 1)`` independently for every entry (same shape, dtype).
 
+    Works inside ``jit`` (e.g. as ``gf.train_flows(..., augment=dequantize)``).
+
     Args:
         key: PRNG key of the noise.
-        x: Pixel counts, shape ``(n, d)``, float32 or float64.
+        x: Pixel counts, any shape, float32 or float64.
 
     Returns:
         The dequantized data, in ``[0, LEVELS)`` for counts in ``{0, ..., 16}``.
     """
-    x = check_samples(x, "x")
+    x = check_float_dtype(jnp.asarray(x), "x")
     return x + jr.uniform(key, x.shape, x.dtype)
