@@ -15,8 +15,8 @@ a ``ValueError`` naming the argument, rather than casting it. One set of checks
 The subpackages, by role:
 
 - ``bijections``: the layers (``Coupling`` and its transformers, ``ActNorm``,
-  ``MarginalGaussianization``, rotations) and ``stacking`` (walking Chain and Scan;
-  also ``gf.stacking``);
+  ``MarginalGaussianization``, rotations, the learned linear map ``LULinear``) and
+  ``stacking`` (walking Chain and Scan; also ``gf.stacking``);
 - ``numerics``: the safeguarded root finder behind every inverse, constraints;
 - ``conditioning``: ``masks`` and ``conditioners`` (also ``gf.masks``,
   ``gf.conditioners``);
@@ -50,6 +50,7 @@ from gauss_flows.bijections import (
     Coupling,
     DeepSigmoid,
     DeepSigmoidCoupling,
+    LULinear,
     LogScaleAffine,
     MarginalGaussianization,
     MixtureGaussianCDF,
@@ -90,6 +91,7 @@ __all__ = [
     "Coupling",
     "DeepSigmoid",
     "DeepSigmoidCoupling",
+    "LULinear",
     "LogScaleAffine",
     "MarginalGaussianization",
     "MixtureGaussianCDF",

@@ -6,7 +6,8 @@ with their couplings: ``affine`` (:class:`LogScaleAffine`, :class:`AffineCouplin
 ``deep_sigmoid`` (:class:`DeepSigmoid`, :class:`DeepSigmoidCoupling`), ``rq_spline``
 (:class:`RQSpline`, :class:`RQSplineCoupling`). Layers without a conditioner:
 ``actnorm`` (:class:`ActNorm`), ``marginal`` (:class:`MarginalGaussianization`),
-``rotation`` (:class:`Rotation`, :func:`householder_rotation`). ``stacking``: walking
+``rotation`` (:class:`Rotation`, :func:`householder_rotation`), ``lu_linear``
+(:class:`LULinear`, a learned invertible linear map). ``stacking``: walking
 the layers of ``Chain`` and ``Scan`` stacks.
 
 Every bijection here maps data to latent in ``transform`` and accepts float32 and
@@ -22,6 +23,7 @@ from gauss_flows.bijections.mixture_cdf import (
 from gauss_flows.bijections.deep_sigmoid import DeepSigmoid, DeepSigmoidCoupling
 from gauss_flows.bijections.rq_spline import RQSpline, RQSplineCoupling
 from gauss_flows.bijections.actnorm import ActNorm
+from gauss_flows.bijections.lu_linear import LULinear
 from gauss_flows.bijections.rotation import Rotation, householder_rotation
 from gauss_flows.bijections.stacking import map_layers, unstack
 # last: MarginalGaussianization.fit uses gauss_flows.fitting, whose warm start and
@@ -34,6 +36,7 @@ __all__ = [
     "Coupling",
     "DeepSigmoid",
     "DeepSigmoidCoupling",
+    "LULinear",
     "LogScaleAffine",
     "MarginalGaussianization",
     "MixtureGaussianCDF",

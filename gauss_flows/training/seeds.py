@@ -118,25 +118,36 @@ def _optimizer(learning_rate: float, clip_norm: float) -> optax.GradientTransfor
 
 
 @eqx.filter_jit
-def _epoch(params, opt_state, active, static, optimizer, key, train, val, batch_size):
+def _epoch(
+    params, opt_state, active, static, optimizer, key, train, val, batch_size, augment
+):
     """One epoch for every seed (vmapped): shuffle, one Adam step per minibatch.
 
-    Frozen seeds (``active`` False) keep their parameters and optimiser state.
-    Returns the new state and each seed's mean training and validation NLL.
+    ``augment`` (static; ``None`` or ``(key, batch) -> batch``) transforms every
+    minibatch with its own key before the step. Frozen seeds (``active`` False) keep
+    their parameters and optimiser state. Returns the new state and each seed's mean
+    training and validation NLL.
     """
     n_batches = train.shape[0] // batch_size
 
     def one_seed(params, opt_state, active, key):
         order = jr.permutation(key, train.shape[0])[: n_batches * batch_size]
         batches = train[order].reshape(n_batches, batch_size, *train.shape[1:])
+        # the shuffle keeps `key`, so augment=None reproduces the plain epoch exactly
+        batch_keys = jr.split(jr.fold_in(key, 1), n_batches)
 
-        def step(carry, batch):
+        def step(carry, inputs):
             params, opt_state = carry
+            batch, batch_key = inputs
+            if augment is not None:
+                batch = augment(batch_key, batch)
             loss, grads = eqx.filter_value_and_grad(_nll)(params, static, batch)
             updates, opt_state = optimizer.update(grads, opt_state, params)
             return (eqx.apply_updates(params, updates), opt_state), loss
 
-        (new_params, new_state), losses = jax.lax.scan(step, (params, opt_state), batches)
+        (new_params, new_state), losses = jax.lax.scan(
+            step, (params, opt_state), (batches, batch_keys)
+        )
         keep = lambda new, old: jnp.where(active, new, old)  # noqa: E731
         new_params = jax.tree.map(keep, new_params, params)
         new_state = jax.tree.map(keep, new_state, opt_state)
@@ -158,6 +169,7 @@ def train_flows(
     max_patience: int = 20,
     clip_norm: float = 1.0,
     callback: Callable[[int, np.ndarray], None] | None = None,
+    augment: Callable[[PRNGKeyArray, Array], Array] | None = None,
 ) -> tuple[AbstractDistribution, dict[str, np.ndarray]]:
     r"""Train stacked flows (one per seed) as one vmapped program, with early stopping.
 
@@ -168,6 +180,14 @@ def train_flows(
     ``learning_rate``. A seed stops when its validation NLL has not improved for
     ``max_patience`` epochs (``max_patience=0``: never); the loop ends when every seed
     has stopped or after ``max_epochs`` epochs. jax compiles the epoch once for all seeds.
+
+    ``augment`` transforms every training minibatch inside the compiled epoch, with a
+    fresh key per minibatch, epoch and seed, e.g. uniform dequantization
+    ``lambda key, x: x + jr.uniform(key, x.shape, x.dtype)``: the model then never
+    sees one fixed noisy copy of the data. The validation points are used as given
+    (pass them already transformed, e.g. a few independent noise draws stacked).
+    Pass one function object (not a new lambda per call): it is a static argument of
+    the compiled epoch, so a new object compiles again.
 
     Args:
         key: PRNG key (minibatch order; each seed gets its own).
@@ -181,12 +201,17 @@ def train_flows(
         clip_norm: Global gradient-norm clip, per seed.
         callback: Called after every epoch as ``callback(epoch, val)`` with the
             seeds' validation NLLs (shape ``(k,)``), e.g. for a progress display.
+        augment: ``None`` (train on ``data`` as given) or a function
+            ``augment(key, batch) -> batch`` of the same shape and dtype, applied to
+            every minibatch with its own key. With ``None`` the training is exactly
+            that of an ``augment`` that returns its batch unchanged.
 
     Returns:
         ``(trained, history)``: the stacked flows at each seed's best validation epoch,
         and ``history`` with ``"train"`` and ``"val"`` (arrays ``(epochs + 1, k)``:
         row 0 is before any step, NaN once a seed has stopped; ``"train"`` row 0 is
-        the NLL on the whole training set), ``"best_epoch"`` and ``"stopped_epoch"``
+        the NLL on the whole training set, augmented once if ``augment`` is given),
+        ``"best_epoch"`` and ``"stopped_epoch"``
         (shape ``(k,)``).
     """
     k = n_seeds(flows)
@@ -200,10 +225,14 @@ def train_flows(
     clip_norm = check_positive_number(clip_norm, "clip_norm")
     batch_size = min(batch_size, data.shape[0])
 
+    if augment is not None and not callable(augment):
+        raise ValueError(f"augment must be None or a function (key, batch), got {augment!r}.")
+
     params, static = partition_trainable(flows)
     optimizer = _optimizer(learning_rate, clip_norm)
     opt_state = eqx.filter_vmap(optimizer.init)(params)
-    train_curve = [np.asarray(_seed_nlls(params, static, data))]
+    start = data if augment is None else augment(jr.fold_in(key, max_epochs), data)
+    train_curve = [np.asarray(_seed_nlls(params, static, start))]
     val_curve = [np.asarray(_seed_nlls(params, static, validation))]
     best, best_val = params, val_curve[0].copy()
     best_epoch = np.zeros(k, int)
@@ -212,7 +241,7 @@ def train_flows(
     for epoch, epoch_key in enumerate(jr.split(key, max_epochs), start=1):
         params, opt_state, train_nll, val_nll = _epoch(
             params, opt_state, jnp.asarray(active), static, optimizer, epoch_key, data,
-            validation, batch_size,
+            validation, batch_size, augment,
         )
         train_nll, val_nll = np.asarray(train_nll), np.asarray(val_nll)
         train_curve.append(np.where(active, train_nll, np.nan))

@@ -135,11 +135,12 @@ BIJECTIONS: dict[str, BijectionFactory] = {
         key, shape=(5,), mask=ODD_MASK, n_bins=4, interval=3.0,
         conditioner=gf.ResidualMLP(3, 2 * (3 * 4 + 1), width=8, n_blocks=1, key=key),
     ),
+    "lu_linear_d4": lambda key: gf.LULinear(key, (4,), init_scale=0.5),
 }
 
 #: Entries with a dense Jacobian (rotations): the tests of triangular structure and of
 #: the log-det as a sum of log-diagonal entries do not apply to them.
-DENSE: set[str] = {"rotation_fixed_d3", "rotation_householder_d3"}
+DENSE: set[str] = {"rotation_fixed_d3", "rotation_householder_d3", "lu_linear_d4"}
 
 
 def perturb(bijection: AbstractBijection, key: PRNGKeyArray, scale: float = 0.3):
