@@ -34,6 +34,7 @@ from pathlib import Path
 
 WIDTH = 88
 FOLD_TAGS = {"hide-input", "remove-input", "remove-cell"}
+FIGURE_LABEL = re.compile(r"^#\| label: fig-", re.MULTILINE)
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_MARK = "install gauss_flows if it is missing"
 LABEL = re.compile(r"^#\|\s*label:\s*(\S+)", re.MULTILINE)
@@ -105,6 +106,13 @@ def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
         elif not first_code and is_figure_cell(cell) and not tags & FOLD_TAGS:
             problems.append(f"{where}: a cell that only draws a figure needs the tag "
                             "hide-input")
+        elif FIGURE_LABEL.search(source) and not tags & FOLD_TAGS:
+            problems.append(f"{where}: a labelled figure cell needs the tag hide-input")
+        if FIGURE_LABEL.search(source) and any(
+                out.get("output_type") == "stream" for out in cell.get("outputs", [])):
+            problems.append(f"{where}: a labelled figure cell prints, and on the site the "
+                            "text lands between the figure and its caption; print and "
+                            "assert in the next cell")
         first_code = False
         view = cell.get("metadata", {}).get("jupyter", {})
         if _is_solution(cell) and not (view.get("source_hidden")

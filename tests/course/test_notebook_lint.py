@@ -75,6 +75,15 @@ BAD = {
         _code(f"#| label: sol-ex-00-x\nb = '{LONG}'", tags=["remove-cell"]), "sol-ex-00-x"
     ),
     "unfolded figure cell": (_code("#| label: fig-a\nshow(fig)", [_image()]), "hide-input"),
+    "labelled figure cell that prints": (
+        _code("#| label: fig-a\nshow(fig)\nprint(1)", [_image(), _stdout("1\n")],
+              ["hide-input"]),
+        "print and assert in the next cell",
+    ),
+    "labelled figure cell, unfolded, with a printed line": (
+        _code("#| label: fig-a\nshow(fig)\nprint(1)", [_image(), _stdout("1\n")]),
+        "needs the tag hide-input",
+    ),
     "figure cell open in Lab": (
         _code("show(fig)", [_image()], ["hide-input"], view={}), "jupyter.source_hidden"
     ),
