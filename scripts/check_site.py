@@ -500,16 +500,26 @@ def _edit_yml(root: Path, edit: Callable[[dict], None]) -> None:
     (root / "myst.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _add_empty_figure_ref(nb: dict) -> None:
+def _add_cell(root: Path, cell: dict, at: int | None = None) -> None:
+    """Insert ``cell`` (plus empty metadata and a fresh id) into the first notebook."""
+    def edit(nb: dict) -> None:
+        cells = nb["cells"]
+        new = {"metadata": {}, "id": f"selftest-{len(cells)}", **cell}
+        cells.insert(len(cells) if at is None else at, new)
+
+    _edit_notebook(root, edit)
+
+
+def _add_empty_figure_ref(root: Path) -> None:
+    nb = json.loads(_first_notebook(root).read_text())
     label = next(m for c in nb["cells"] if c["cell_type"] == "code"
                  for m in re.findall(r"#\| label: (fig-[\w-]+)", "".join(c["source"])))
-    nb["cells"].append({"cell_type": "markdown", "metadata": {},
-                        "source": f"See [](#{label})."})
+    _add_cell(root, {"cell_type": "markdown", "source": f"See [](#{label})."})
 
 
 BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "figure reference without words": (
-        lambda r: _edit_notebook(r, _add_empty_figure_ref),
+        _add_empty_figure_ref,
         "has no words",
     ),
     "unknown cross-reference": (
@@ -590,9 +600,8 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "renders as ((",
     ),
     "raw label in a notebook's code": (
-        lambda r: _edit_notebook(r, lambda nb: nb["cells"].append(
-            {"cell_type": "code", "metadata": {}, "id": "selftest-code", "outputs": [],
-             "execution_count": None, "source": "n = 1  # eq. (eq-selftest)"})),
+        lambda r: _add_cell(r, {"cell_type": "code", "outputs": [], "execution_count": None,
+                                "source": "n = 1  # eq. (eq-selftest)"}),
         "raw label (eq-selftest)",
     ),
     "'notebook' before a notebook link": (
@@ -601,9 +610,8 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "renders as 'notebook ",
     ),
     "reference to a later notebook": (
-        lambda r: _edit_notebook(r, lambda nb: nb["cells"].insert(
-            1, {"cell_type": "markdown", "metadata": {}, "id": "selftest",
-                "source": "Notebook 07 explains this."})),
+        lambda r: _add_cell(r, {"cell_type": "markdown",
+                                "source": "Notebook 07 explains this."}, at=1),
         "later notebook 07",
     ),
 }

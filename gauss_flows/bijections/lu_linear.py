@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 from flowjax.bijections import AbstractBijection
@@ -84,15 +85,17 @@ class LULinear(AbstractBijection):
         diag = jnp.diag(matrix)
         if not bool(jnp.all(diag > 0)):
             raise ValueError("matrix must have a positive diagonal.")
-        layer = cls(jr.key(0), (dim,))
         unit = jnp.tril(matrix, -1) / diag[None, :]
         rows, cols = jnp.tril_indices(dim, -1)
         loc = jnp.zeros(dim, matrix.dtype) if loc is None else jnp.asarray(loc)
         if loc.shape != (dim,):
             raise ValueError(f"loc must have shape ({dim},), got {loc.shape}.")
-        return _replace(
-            layer, lower=unit[rows, cols], upper=jnp.zeros_like(layer.upper, matrix.dtype),
-            log_diag=jnp.log(diag), loc=loc,
+        identity = cls(jr.key(0), (dim,))
+        return eqx.tree_at(
+            lambda m: (m.lower, m.upper, m.log_diag, m.loc),
+            identity,
+            (unit[rows, cols], jnp.zeros_like(identity.upper, matrix.dtype),
+             jnp.log(diag), loc),
         )
 
     def factors(self) -> tuple[Array, Array]:
@@ -119,11 +122,3 @@ class LULinear(AbstractBijection):
         v = solve_triangular(lower, y - self.loc, lower=True, unit_diagonal=True)
         return solve_triangular(upper, v, lower=False), -jnp.sum(self.log_diag)
 
-
-def _replace(layer: LULinear, **arrays) -> LULinear:
-    import equinox as eqx
-
-    names = list(arrays)
-    return eqx.tree_at(
-        lambda m: [getattr(m, n) for n in names], layer, [arrays[n] for n in names]
-    )

@@ -183,7 +183,7 @@ def train_flows(
 
     ``augment`` transforms every training minibatch inside the compiled epoch, with a
     fresh key per minibatch, epoch and seed, e.g. uniform dequantization
-    ``lambda key, x: x + jr.uniform(key, x.shape, x.dtype)``: the model then never
+    (``augment=gf.datasets.dequantize``): the model then never
     sees one fixed noisy copy of the data. The validation points are used as given
     (pass them already transformed, e.g. a few independent noise draws stacked).
     Pass one function object (not a new lambda per call): it is a static argument of
@@ -226,7 +226,9 @@ def train_flows(
     batch_size = min(batch_size, data.shape[0])
 
     if augment is not None and not callable(augment):
-        raise ValueError(f"augment must be None or a function (key, batch), got {augment!r}.")
+        raise ValueError(
+            f"augment must be None or a function (key, batch), got {augment!r}."
+        )
 
     params, static = partition_trainable(flows)
     optimizer = _optimizer(learning_rate, clip_norm)
