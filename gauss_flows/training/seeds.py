@@ -28,6 +28,7 @@ import optax
 import paramax
 from flowjax.distributions import AbstractDistribution
 from jaxtyping import Array, ArrayLike, PRNGKeyArray, PyTree
+from tqdm import tqdm
 
 from gauss_flows._parameters import partition_trainable
 from gauss_flows._validation import (
@@ -35,6 +36,7 @@ from gauss_flows._validation import (
     check_positive_number,
     check_samples,
 )
+from gauss_flows.training.train import default_show_progress
 
 
 def stack_seeds(flows: Sequence[PyTree]) -> PyTree:
@@ -170,6 +172,7 @@ def train_flows(
     clip_norm: float = 1.0,
     callback: Callable[[int, np.ndarray], None] | None = None,
     augment: Callable[[PRNGKeyArray, Array], Array] | None = None,
+    show_progress: bool | None = None,
 ) -> tuple[AbstractDistribution, dict[str, np.ndarray]]:
     r"""Train stacked flows (one per seed) as one vmapped program, with early stopping.
 
@@ -205,6 +208,13 @@ def train_flows(
             ``augment(key, batch) -> batch`` of the same shape and dtype, applied to
             every minibatch with its own key. With ``None`` the training is exactly
             that of an ``augment`` that returns its batch unchanged.
+        show_progress: A progress bar over epochs on stderr (tqdm, as flowjax's
+            ``fit_to_data`` draws it), with the seeds' best validation NLLs and how
+            many are still training. It reads "compiling" until the first epoch is
+            done: jax compiles the epoch then, which can take most of a short run.
+            ``None`` decides with :func:`gauss_flows.training.default_show_progress`
+            (on in a terminal or an interactive Jupyter kernel, off where the
+            environment variable ``GAUSS_FLOWS_PROGRESS=0``, as in tests and nbval).
 
     Returns:
         ``(trained, history)``: the stacked flows at each seed's best validation epoch,
@@ -229,6 +239,12 @@ def train_flows(
         raise ValueError(
             f"augment must be None or a function (key, batch), got {augment!r}."
         )
+    if show_progress is None:
+        show_progress = default_show_progress()
+    if not isinstance(show_progress, bool):
+        raise ValueError(
+            f"show_progress must be True, False or None, got {show_progress!r}."
+        )
 
     params, static = partition_trainable(flows)
     optimizer = _optimizer(learning_rate, clip_norm)
@@ -240,6 +256,8 @@ def train_flows(
     best_epoch = np.zeros(k, int)
     stopped = np.full(k, -1)
     active = np.ones(k, bool)
+    bar = tqdm(total=max_epochs, unit="epoch", disable=not show_progress)
+    bar.set_postfix_str("compiling")
     for epoch, epoch_key in enumerate(jr.split(key, max_epochs), start=1):
         params, opt_state, train_nll, val_nll = _epoch(
             params, opt_state, jnp.asarray(active), static, optimizer, epoch_key, data,
@@ -262,12 +280,18 @@ def train_flows(
             best_epoch = np.where(improved, epoch, best_epoch)
         if callback is not None:
             callback(epoch, val_curve[-1])
+        bar.update()
         if max_patience:
             done = active & (epoch - best_epoch >= max_patience)
             stopped = np.where(done, epoch, stopped)
             active = active & ~done
+        bar.set_postfix_str(
+            f"best val {best_val.min():.4g} to {best_val.max():.4g}, "
+            f"{int(active.sum())}/{k} seeds training"
+        )
         if not active.any():
             break
+    bar.close()
     stopped = np.where(stopped < 0, epoch, stopped)
     history = {
         "train": np.stack(train_curve),

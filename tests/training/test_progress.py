@@ -1,4 +1,5 @@
-"""train_flow's progress bar: on in an interactive Jupyter kernel, off under nbval/CI.
+"""The progress bars of train_flow and train_flows: on in an interactive Jupyter kernel,
+off under nbval/CI.
 
 ``gauss_flows.training.default_show_progress`` reads ``GAUSS_FLOWS_PROGRESS`` first;
 unset, it shows the bar in a terminal or a Jupyter kernel. The kernel tests run a real
@@ -59,6 +60,9 @@ print("default", gf.training.default_show_progress())
 flow = gf.coupling_flow(jr.key(0), shape=(2,), n_layers=1, nn_width=4, nn_depth=1)
 data = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
 _ = gf.train_flow(jr.key(1), flow, data, max_epochs=2, batch_size=32)
+flows = gf.stack_seeds([gf.coupling_flow(k, shape=(2,), n_layers=1, nn_width=4, nn_depth=1)
+                        for k in jr.split(jr.key(2), 2)])
+_ = gf.train_flows(jr.key(3), flows, data, data[:16], max_epochs=3, batch_size=32)
 """
 
 
@@ -81,7 +85,8 @@ def _run_in_kernel(monkeypatch, value: str | None) -> tuple[str, str]:
 def test_jupyter_kernel_shows_the_bar_when_unset(monkeypatch):
     stdout, stderr = _run_in_kernel(monkeypatch, None)
     assert "default True" in stdout
-    assert "2/2" in stderr and "|" in stderr, stderr  # tqdm's bar over 2 epochs
+    assert "2/2" in stderr and "|" in stderr, stderr  # train_flow's bar over 2 epochs
+    assert "3/3" in stderr and "2/2 seeds training" in stderr, stderr  # train_flows'
 
 
 def test_jupyter_kernel_is_silent_under_make_and_nbval(monkeypatch):

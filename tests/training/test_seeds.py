@@ -157,6 +157,20 @@ def test_augment_is_applied_to_every_training_minibatch(data):
     assert 0 < gap.max() < 0.05
 
 
+def test_progress_bar_counts_epochs_and_seeds_on_stderr_only_when_asked(data, capsys):
+    x, x_val = data
+    flows = gf.stack_seeds([_make(k) for k in jr.split(jr.key(2), 3)])
+    kwargs = dict(max_epochs=6, batch_size=128, max_patience=3, learning_rate=1e-2)
+    _, history = gf.train_flows(jr.key(3), flows, x, x_val, show_progress=True, **kwargs)
+    out, err = capsys.readouterr()
+    epochs = len(history["val"]) - 1  # the bar stops where training stops
+    assert out == ""
+    assert "compiling" in err and f"{epochs}/6" in err, err
+    assert "3/3 seeds training" in err and "best val" in err, err
+    gf.train_flows(jr.key(3), flows, x, x_val, show_progress=False, **kwargs)
+    assert capsys.readouterr() == ("", "")
+
+
 def test_augment_must_be_callable(data):
     x, x_val = data
     flows = gf.stack_seeds([_make(jr.key(0))])
@@ -171,6 +185,7 @@ def test_augment_must_be_callable(data):
         ({"clip_norm": -1.0}, "clip_norm"),
         ({"max_epochs": 0}, "max_epochs"),
         ({"max_patience": -1}, "max_patience"),
+        ({"show_progress": "yes"}, "show_progress"),
     ],
 )
 def test_bad_settings_raise(data, kwargs, match):
