@@ -360,6 +360,48 @@ def check_teaching_page(pages: dict[str, dict], name: str = "teaching.md") -> li
     ]
 
 
+RASTER = (".png", ".jpg", ".jpeg")
+
+
+def check_launch_button(config: dict) -> list[str]:
+    """The book theme draws a launch button on every page from the project's
+    ``jupyter`` settings (built into the site config as ``thebe``) and its ``github``
+    repository; pages never carry these themselves."""
+    project = (config.get("projects") or [{}])[0]
+    if project.get("thebe") and project.get("github"):
+        return []
+    return ["myst.yml: no launch button on any page (project.jupyter and github needed)"]
+
+
+def check_thumbnail(config: dict, pages: dict[str, dict], public: Path) -> list[str]:
+    """Every page's og:image is the project's thumbnail (or the page's own): a raster
+    image that exists, not a badge (the theme otherwise takes the home page's first
+    image, which was the Colab badge)."""
+    projects = config.get("projects") or [{}]
+    wanted = {"project": projects[0].get("thumbnail")}
+    wanted |= {name: p.get("frontmatter", {}).get("thumbnail") for name, p in pages.items()}
+    problems = []
+    for where, thumb in wanted.items():
+        if where != "project" and not thumb:
+            continue  # the page uses the project's thumbnail
+        path = str(thumb or "").lstrip("/")
+        if not path or not (public / path).is_file():
+            problems.append(f"{where}: no thumbnail (og:image); set project.thumbnail")
+        elif not path.lower().endswith(RASTER) or "badge" in path.lower():
+            problems.append(f"{where}: thumbnail (og:image) {path} is not a raster figure")
+    return problems
+
+
+def check_table_images(name: str, tree: dict) -> list[str]:
+    """Images inside table cells are shrunk to the column width (badges became
+    unreadable at 46 px); tables link in words instead."""
+    return [
+        f"{name}: image in a table ({img.get('url', '')}) is shrunk to its column"
+        for table in walk(tree) if table.get("type") == "table"
+        for img in walk(table) if img.get("type") == "image"
+    ]
+
+
 EMPTY_FIGURE_REF = re.compile(r"\[\]\(#(fig-[\w-]+)\)")
 
 
@@ -413,8 +455,11 @@ def check_content(root: Path = ROOT) -> list[str]:
         problems += check_links(name, page["mdast"], cites)
         problems += check_prose(name, page["mdast"], slugs)
         problems += check_exercises(name, page["mdast"])
+        problems += check_table_images(name, page["mdast"])
         if page.get("kind") == "Notebook":
             problems += check_notebook(name, page, public)
+    problems += check_launch_button(config)
+    problems += check_thumbnail(config, pages, public)
     problems += check_teaching_page(pages)
     github = project_yml.get("github", "")
     for entry in toc:
@@ -585,6 +630,23 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
             next(c for c in nb["cells"] if c["cell_type"] == "code")
         )),
         "install cell",
+    ),
+    "no launch button": (
+        lambda r: _edit_yml(r, lambda c: c["project"].pop("jupyter")),
+        "no launch button",
+    ),
+    "no thumbnail": (
+        lambda r: _edit_yml(r, lambda c: c["project"].pop("thumbnail")),
+        "no thumbnail",
+    ),
+    "badge as thumbnail": (
+        lambda r: (_edit_yml(r, lambda c: c["project"].update(thumbnail="_static/logo.svg"))),
+        "not a raster figure",
+    ),
+    "image in a table": (
+        lambda r: _append(r, "index.md", "\n\n| a | b |\n| --- | --- |\n"
+                          "| x | ![logo](_static/logo.svg) |\n"),
+        "image in a table",
     ),
     "missing logo file": (
         lambda r: (r / "_static/logo.svg").unlink(),
