@@ -21,6 +21,10 @@ Rules (``make test`` runs them through ``tests/course/test_notebook_lint.py``):
    ``jupyter.outputs_hidden``. The kernelspec is the one Lab writes for the
    ``python3`` kernel, so that opening and saving a notebook in Lab changes nothing.
    ``scripts/run_notebooks.py`` (``make notebooks``) sets all of these.
+4. **Captions in JupyterLab.** Every figure cell with a ``#| caption:`` option is
+   followed by its Lab caption cell (markdown ``**Figure.** <the same caption>``, tagged
+   ``remove-cell``: the site drops it and prints the real caption), and no such cell
+   stands anywhere else. ``make notebooks`` writes them.
 
 Usage: python scripts/lint_notebooks.py [NOTEBOOK.ipynb ...]   (default: notebooks/*.ipynb)
 """
@@ -31,6 +35,9 @@ import json
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_notebooks import LAB_CAPTION, caption_option, is_lab_caption  # noqa: E402
 
 WIDTH = 88
 FOLD_TAGS = {"hide-input", "remove-input", "remove-cell"}
@@ -91,6 +98,7 @@ def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
         problems.append(f"{Path(path).name}: kernelspec is "
                         f"{nb.get('metadata', {}).get('kernelspec')}, not the one "
                         f"JupyterLab writes ({KERNELSPEC}); run `make notebooks`")
+    problems += lint_lab_captions(Path(path), nb.get("cells", []))
     first_code = True
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -140,6 +148,24 @@ def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
     return problems
 
 
+def lint_lab_captions(path: Path, cells: list[dict]) -> list[str]:
+    """Rule 4: a Lab caption cell after every captioned figure cell, and only there."""
+    problems = []
+    for index, cell in enumerate(cells):
+        following = cells[index + 1] if index + 1 < len(cells) else {}
+        caption = caption_option(cell)
+        if caption is not None:
+            text = _text(following.get("source", ""))
+            if not is_lab_caption(following) or text != LAB_CAPTION + caption:
+                problems.append(f"{_where(path, index, cell)}: its caption is not repeated "
+                                "for JupyterLab in the next cell (markdown '**Figure.** "
+                                "<caption>' tagged remove-cell); run `make notebooks`")
+        elif is_lab_caption(cell) and caption_option(cells[index - 1] if index else {}) is None:
+            problems.append(f"{path.name}: cell {index + 1} is a Lab caption cell after no "
+                            "captioned figure; run `make notebooks`")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -149,11 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"\nNotebook lint FAILED: {len(problems)} problem(s). Lines must fit {WIDTH} "
               "characters; the install cell and figure-only cells need hide-input, and "
-              "folded cells must be collapsed in JupyterLab (CONTRIBUTING.md, 'Layout "
-              "on the page'; `make notebooks` sets the metadata).")
+              "folded cells must be collapsed in JupyterLab, with figure captions repeated "
+              "for it (CONTRIBUTING.md, 'Layout on the page'; `make notebooks` sets the "
+              "metadata and writes the caption cells).")
         return 1
     print(f"Notebook lint passed: {len(paths)} notebook(s), every line within {WIDTH} "
-          "characters, install and figure cells folded, collapsed in JupyterLab.")
+          "characters, install and figure cells folded, collapsed in JupyterLab, "
+          "captions shown there.")
     return 0
 
 

@@ -14,6 +14,14 @@ byte-identical: the kernelspec is the one Lab writes for the ``python3`` kernel
 metadata (``jupyter.source_hidden`` for ``hide-input`` cells, and also
 ``jupyter.outputs_hidden`` for solution code cells); consecutive stream outputs of the
 same stream are merged, as Lab shows them.
+
+It also writes each figure's caption where JupyterLab shows it. A figure's caption is a
+cell option (``#| caption: ...``) of its folded code cell, which the site prints under
+the figure but Lab, with the source collapsed, never shows. So every captioned figure
+cell is followed by a *Lab caption cell*: a markdown cell ``**Figure.** <caption>``
+tagged ``remove-cell``, which the site drops (it has the real caption) and Lab renders
+under the figure. The caption cell is rewritten from the cell option on every run, so
+the two cannot drift; ``scripts/lint_notebooks.py`` checks that they agree.
 """
 
 from __future__ import annotations
@@ -31,6 +39,40 @@ from nbclient import NotebookClient
 #: The kernelspec JupyterLab writes into a notebook that runs on ipykernel's python3.
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SOLUTION_LABEL = re.compile(r"^#\|\s*label:\s*sol-", re.MULTILINE)
+CAPTION_OPTION = re.compile(r"^#\|\s*caption:\s*(.+?)\s*$", re.MULTILINE)
+#: How a Lab caption cell starts (the rest is the figure cell's caption).
+LAB_CAPTION = "**Figure.** "
+
+
+def caption_option(cell) -> str | None:
+    """The ``#| caption:`` of a code cell, or ``None``."""
+    if cell.get("cell_type") != "code":
+        return None
+    source = cell.get("source", "")
+    match = CAPTION_OPTION.search(source if isinstance(source, str) else "".join(source))
+    return match.group(1) if match else None
+
+
+def is_lab_caption(cell) -> bool:
+    """Whether a cell is a Lab caption cell (see the module docstring)."""
+    source = cell.get("source", "")
+    source = source if isinstance(source, str) else "".join(source)
+    return (cell.get("cell_type") == "markdown" and source.startswith(LAB_CAPTION)
+            and "remove-cell" in cell.get("metadata", {}).get("tags", []))
+
+
+def write_lab_captions(nb) -> None:
+    """Put a Lab caption cell after every captioned figure cell, and nowhere else."""
+    cells = [c for c in nb.cells if not is_lab_caption(c)]
+    nb.cells = []
+    for cell in cells:
+        nb.cells.append(cell)
+        caption = caption_option(cell)
+        if caption is not None:
+            lab = nbformat.v4.new_markdown_cell(LAB_CAPTION + caption)
+            lab.metadata["tags"] = ["remove-cell"]
+            lab.id = f"{cell.id}-caption"[:64] if cell.get("id") else lab.id
+            nb.cells.append(lab)
 
 
 def lab_view(cell) -> dict:
@@ -58,6 +100,7 @@ def merge_streams(outputs: list) -> list:
 
 def normalise(nb) -> None:
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    write_lab_captions(nb)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # no per-run execution timestamps
         view = lab_view(cell)

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from lint_notebooks import KERNELSPEC, WIDTH, lint_notebook  # noqa: E402
+from run_notebooks import write_lab_captions  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 INSTALL = '# On Colab or a fresh kernel, install gauss_flows if it is missing.\nimport sys'
@@ -66,6 +67,12 @@ def _result(text):
                                   execution_count=1)
 
 
+def _lab_caption(text):
+    """The markdown cell that repeats a figure's caption for JupyterLab."""
+    return nbformat.v4.new_markdown_cell(f"**Figure.** {text}",
+                                         metadata={"tags": ["remove-cell"]})
+
+
 LONG = "x" * (WIDTH + 1)
 BAD = {
     "long code line": (_code(f"a = '{LONG}'"), "code line 1"),
@@ -87,6 +94,10 @@ BAD = {
     "figure cell open in Lab": (
         _code("show(fig)", [_image()], ["hide-input"], view={}), "jupyter.source_hidden"
     ),
+    "captioned figure without its caption for Lab": (
+        _code("#| caption: Two moons.\nshow(fig)", [_image()], ["hide-input"]),
+        "not repeated for JupyterLab",
+    ),
     "solution open in Lab": (
         _code("#| label: sol-ex-00-x\nb = 1", tags=["remove-cell"],
               view={"source_hidden": True}),
@@ -95,7 +106,8 @@ BAD = {
 }
 GOOD = {
     "line of exactly the width": _code("a" * WIDTH, [_stdout("b" * WIDTH + "\n")]),
-    "long cell option": _code(f"#| caption: {LONG}\nshow(fig)", [_image()], ["hide-input"]),
+    "long cell option": [_code(f"#| caption: {LONG}\nshow(fig)", [_image()], ["hide-input"]),
+                         _lab_caption(LONG)],
     "alt text of a figure": _code("show(fig)", [_image(LONG)], ["hide-input"]),
     "figure cell that also prints": _code("print(1)", [_stdout("1\n"), _image()]),
     "removed cell": _code(f"a = '{LONG}'", [_stdout(LONG)], ["remove-cell"]),
@@ -113,7 +125,37 @@ def test_lint_catches(tmp_path, case):
 
 @pytest.mark.parametrize("case", GOOD)
 def test_lint_accepts(tmp_path, case):
-    assert lint_notebook(_notebook(tmp_path, GOOD[case])) == []
+    cells = GOOD[case] if isinstance(GOOD[case], list) else [GOOD[case]]
+    assert lint_notebook(_notebook(tmp_path, *cells)) == []
+
+
+FIGURE = "#| label: fig-a\n#| caption: Two moons, $n = 2$.\nshow(fig)"
+
+
+def test_lab_caption_must_repeat_the_caption_and_follow_a_figure(tmp_path):
+    figure = _code(FIGURE, [_image()], ["hide-input"])
+    stale = lint_notebook(_notebook(tmp_path, figure, _lab_caption("Two moons.")))
+    assert len(stale) == 1 and "not repeated for JupyterLab" in stale[0], stale
+    stray = lint_notebook(_notebook(tmp_path, _lab_caption("Two moons.")))
+    assert len(stray) == 1 and "after no captioned figure" in stray[0], stray
+
+
+def test_make_notebooks_writes_one_lab_caption_per_figure(tmp_path):
+    figure = _code(FIGURE, [_image()], ["hide-input"])
+    path = _notebook(tmp_path, figure, nbformat.v4.new_markdown_cell("Text."))
+    nb = nbformat.read(path, 4)
+    write_lab_captions(nb)
+    write_lab_captions(nb)  # idempotent
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "markdown",
+                                               "markdown"]
+    assert nb.cells[3].source == "**Figure.** Two moons, $n = 2$."
+    assert nb.cells[3].metadata["tags"] == ["remove-cell"]
+    nbformat.write(nb, path)
+    assert lint_notebook(path) == []
+    nb.cells[2].source = nb.cells[2].source.replace("Two moons", "Three moons")
+    write_lab_captions(nb)  # a changed caption is rewritten, not added
+    assert [c.source for c in nb.cells if c.source.startswith("**Figure.**")] == [
+        "**Figure.** Three moons, $n = 2$."]
 
 
 def test_kernelspec_must_be_the_one_lab_writes(tmp_path):
