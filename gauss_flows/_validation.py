@@ -8,6 +8,9 @@ argument at fault. The rules:
   integers (not ``bool``) at or above a minimum (:func:`check_positive_int`).
 * **Positive reals** (learning rates, clip norms): finite numbers ``> 0``
   (:func:`check_positive_number`).
+* **Flags** (``record_grad_norms``, ``show_progress``): ``True`` or ``False``, and
+  ``None`` where "decide for me" is documented (:func:`check_flag`); truthy stand-ins
+  such as ``"yes"`` or ``1`` are rejected.
 * **Event shapes**: a 1-tuple ``(d,)`` of an integer ``d >= 2``
   (:func:`check_event_shape`).
 * **Masks**: 1-D NumPy-convertible boolean arrays with at least one passive
@@ -54,6 +57,17 @@ def check_positive_number(value: float, name: str) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be finite and > 0, got {value}.")
     return float(value)
+
+
+def check_flag(value: bool | None, name: str, allow_none: bool = False) -> bool | None:
+    """``value`` unchanged; ``ValueError`` unless it is ``True``, ``False`` or, with
+    ``allow_none``, ``None``."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        allowed = "True, False or None" if allow_none else "True or False"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+    return bool(value)
 
 
 def check_event_shape(shape: tuple[int, ...], name: str = "shape") -> int:

@@ -640,7 +640,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
         "no thumbnail",
     ),
     "badge as thumbnail": (
-        lambda r: (_edit_yml(r, lambda c: c["project"].update(thumbnail="_static/logo.svg"))),
+        lambda r: _edit_yml(r, lambda c: c["project"].update(thumbnail="_static/logo.svg")),
         "not a raster figure",
     ),
     "image in a table": (

@@ -37,7 +37,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_notebooks import LAB_CAPTION, caption_option, is_lab_caption  # noqa: E402
+from run_notebooks import (  # noqa: E402
+    KERNELSPEC,
+    LAB_CAPTION,
+    caption_option,
+    is_lab_caption,
+)
 
 WIDTH = 88
 FOLD_TAGS = {"hide-input", "remove-input", "remove-cell"}
@@ -85,9 +90,6 @@ def is_figure_cell(cell: dict) -> bool:
         if not any(m.startswith("image/") for m in out.get("data", {})):
             return False
     return True
-
-
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def lint_notebook(path: Path, width: int = WIDTH) -> list[str]:
@@ -160,7 +162,7 @@ def lint_lab_captions(path: Path, cells: list[dict]) -> list[str]:
                 problems.append(f"{_where(path, index, cell)}: its caption is not repeated "
                                 "for JupyterLab in the next cell (markdown '**Figure.** "
                                 "<caption>' tagged remove-cell); run `make notebooks`")
-        elif is_lab_caption(cell) and caption_option(cells[index - 1] if index else {}) is None:
+        elif is_lab_caption(cell) and not (index and caption_option(cells[index - 1])):
             problems.append(f"{path.name}: cell {index + 1} is a Lab caption cell after no "
                             "captioned figure; run `make notebooks`")
     return problems

@@ -71,7 +71,7 @@ def write_lab_captions(nb) -> None:
         if caption is not None:
             lab = nbformat.v4.new_markdown_cell(LAB_CAPTION + caption)
             lab.metadata["tags"] = ["remove-cell"]
-            lab.id = f"{cell.id}-caption"[:64] if cell.get("id") else lab.id
+            lab.id = f"{cell.id}-caption"  # stable, so re-runs do not rewrite it
             nb.cells.append(lab)
 
 

@@ -13,6 +13,10 @@ systems, so it is exact and costs $O(d^2)$. Glow also fixes a permutation $P$ in
 $W = PLU$; a generic $W$ with non-zero leading minors needs none, and with $P = I$ the
 layer starts as the identity ($L = U = I$, $b = 0$): a flow that is already fitted
 keeps its density when such a layer is inserted.
+
+flowjax's ``TriangularAffine`` is one triangular factor with a softplus diagonal stored
+as a full $d \times d$ array; here $L$ needs a fixed unit diagonal, and storing only
+the free entries keeps the parameter count ($d^2 + d$) what ``count_parameters`` reports.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ $\mathrm{NLL} - H(p)$ is the data's total correlation $\mathrm{TC}$.
 from __future__ import annotations
 
 import math
-
 from typing import ClassVar
 
 import equinox as eqx
@@ -112,8 +111,8 @@ class MarginalGaussianization(AbstractBijection):
             min_scale: Floor of the scales' parametrization, which bounds the scales
                 when the layer is trained further. ``None`` (default): the largest
                 power of two at or below half the smallest EM floor,
-                ``0.5 * min_scale_ratio * min_i sd_i``, so below every fitted scale. A number must lie below every fitted scale
-                (``ValueError`` otherwise).
+                ``0.5 * min_scale_ratio * min_i sd_i``, so below every fitted scale.
+                A number must lie below every fitted scale (``ValueError`` otherwise).
             n_iter: Iteration cap of each inverse's solver.
         """
         data = check_samples(data, min_samples=2)

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from gauss_flows._parameters import partition_trainable
 from gauss_flows._validation import (
+    check_flag,
     check_positive_int,
     check_positive_number,
     check_samples,
@@ -239,12 +240,8 @@ def train_flows(
         raise ValueError(
             f"augment must be None or a function (key, batch), got {augment!r}."
         )
-    if show_progress is None:
+    if check_flag(show_progress, "show_progress", allow_none=True) is None:
         show_progress = default_show_progress()
-    if not isinstance(show_progress, bool):
-        raise ValueError(
-            f"show_progress must be True, False or None, got {show_progress!r}."
-        )
 
     params, static = partition_trainable(flows)
     optimizer = _optimizer(learning_rate, clip_norm)

@@ -22,6 +22,7 @@ from flowjax.train import fit_to_data
 from jaxtyping import ArrayLike, PRNGKeyArray
 
 from gauss_flows._validation import (
+    check_flag,
     check_positive_int,
     check_positive_number,
     check_samples,
@@ -127,7 +128,7 @@ def train_flow(
             f"{n} samples with val_prop={val_prop} leave {n_train} for training and "
             f"{n_val} for validation; both need at least one."
         )
-    if show_progress is None:
+    if check_flag(show_progress, "show_progress", allow_none=True) is None:
         show_progress = default_show_progress()
 
     steps_per_epoch = n_train // min(batch_size, n_train)
@@ -136,8 +137,7 @@ def train_flow(
     )
     optimizer = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
     grad_norms: list[list[float]] = []  # the callback is ordered: one entry per step
-    if not isinstance(record_grad_norms, bool):
-        raise ValueError(f"record_grad_norms must be True or False, got {record_grad_norms!r}.")
+    check_flag(record_grad_norms, "record_grad_norms")
     if record_grad_norms:
         coupling_layers(flow)  # raises a clear error for a flow it cannot map to layers
         record = record_gradient_norms(lambda i, g: grad_norms.append(g.tolist()))
@@ -151,7 +151,7 @@ def train_flow(
         batch_size=batch_size,
         val_prop=val_prop,
         max_patience=max_patience,
-        show_progress=bool(show_progress),
+        show_progress=show_progress,
     )
     if record_grad_norms:
         jax.effects_barrier()  # every step's callback has run

@@ -106,8 +106,10 @@ BAD = {
 }
 GOOD = {
     "line of exactly the width": _code("a" * WIDTH, [_stdout("b" * WIDTH + "\n")]),
-    "long cell option": [_code(f"#| caption: {LONG}\nshow(fig)", [_image()], ["hide-input"]),
-                         _lab_caption(LONG)],
+    "long cell option": [
+        _code(f"#| caption: {LONG}\nshow(fig)", [_image()], ["hide-input"]),
+        _lab_caption(LONG),
+    ],
     "alt text of a figure": _code("show(fig)", [_image(LONG)], ["hide-input"]),
     "figure cell that also prints": _code("print(1)", [_stdout("1\n"), _image()]),
     "removed cell": _code(f"a = '{LONG}'", [_stdout(LONG)], ["remove-cell"]),

@@ -7,7 +7,6 @@ site; these tests pin the rules themselves, fast enough for every run.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +104,6 @@ def test_the_site_drops_the_lab_caption_cell_and_keeps_the_figure_caption(tmp_pa
     lab = [b for b in blocks if '"Figure."' in json.dumps(b)]  # **Figure.** <caption>
     assert len(lab) == 1 and lab[0].get("visibility") == "remove", blocks
     figures = [b for b in blocks if '"container"' in json.dumps(b)]
-    assert len(figures) == 1 and "The caption of the probe figure." in json.dumps(figures[0])
+    assert len(figures) == 1
+    assert "The caption of the probe figure." in json.dumps(figures[0])
     assert figures[0].get("visibility") != "remove"
-    shutil.rmtree(tmp_path / "_build", ignore_errors=True)

@@ -80,6 +80,9 @@ def test_show_progress_none_follows_whether_stderr_is_a_terminal(flow, captured,
     assert captured["show_progress"] is True
     gf.train_flow(jr.key(0), flow, data, show_progress=False)
     assert captured["show_progress"] is False
+    for truthy in ("yes", 1):  # a flag is True, False or None, never a stand-in
+        with pytest.raises(ValueError, match="show_progress must be True, False or None"):
+            gf.train_flow(jr.key(0), flow, data, show_progress=truthy)
 
 
 @pytest.mark.parametrize(
