@@ -8,8 +8,11 @@ ravelled transformer parameters and the warm start.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import equinox as eqx
 import jax
+import numpy as np
 import paramax
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
@@ -35,3 +38,60 @@ def count_parameters(tree: PyTree) -> int:
     """Number of trainable scalars in ``tree``: the total size of its floating-point
     arrays, leaving out those wrapped in ``paramax.NonTrainable``."""
     return sum(int(leaf.size) for leaf in jax.tree.leaves(partition_trainable(tree)[0]))
+
+
+class RavelledConstructor:
+    r"""``constructor(v) = template`` with ``v`` added to its ravelled trainable arrays.
+
+    The same map as flowjax's ``get_ravelled_pytree_constructor(template,
+    eqx.is_inexact_array, is_leaf=is_frozen)``: with $\theta_0$ the template's
+    trainable arrays ravelled into one vector of length :attr:`n_params`,
+    ``constructor(v)`` rebuilds the template from $\theta_0 + v$, so
+    ``constructor(zeros(n_params))`` is the template exactly.
+
+    Unlike a closure, it is a *value*: two constructors of equal templates (same
+    structure, same fixed parts, same $\theta_0$ bit for bit) compare and hash equal.
+    A coupling layer keeps its constructor as a static field, which jax's compile
+    caches key on, so two layers (or flows) built alike share their compiled
+    programs instead of compiling the same program once per build. A template with
+    arrays that cannot be read on the host (built under ``jax.jit``) equals only
+    itself.
+    """
+
+    def __init__(self, template: PyTree):
+        params, rest = partition_trainable(template)
+        self.init, self._unravel = ravel_pytree(params)
+        self._rest = rest
+        self.n_params = int(self.init.size)
+        try:
+            self._key = (
+                jax.tree.structure(params),
+                tuple(_value_key(leaf) for leaf in jax.tree.leaves(params)),
+                jax.tree.structure(rest),
+                tuple(_value_key(leaf) for leaf in jax.tree.leaves(rest)),
+            )
+            self._hash = hash(self._key)
+        except TypeError:  # a tracer (jax.jit) or an unhashable leaf
+            self._key, self._hash = None, id(self)
+
+    def __call__(self, v: Array) -> PyTree:
+        return eqx.combine(self._unravel(v + self.init), self._rest)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, RavelledConstructor) or self._key is None:
+            return False
+        return self._hash == other._hash and self._key == other._key
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+def _value_key(leaf) -> Hashable:
+    """A hashable stand-in for one leaf, equal for equal values (arrays: by bytes)."""
+    if isinstance(leaf, (jax.Array, np.ndarray)):
+        host = np.asarray(leaf)  # raises for a tracer
+        return ("array", host.shape, host.dtype.str, host.tobytes())
+    hash(leaf)  # TypeError if unhashable
+    return leaf

@@ -27,10 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 import paramax
 from flowjax.bijections import AbstractBijection
-from flowjax.utils import get_ravelled_pytree_constructor
 from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from gauss_flows._parameters import is_frozen
+from gauss_flows._parameters import RavelledConstructor
 from gauss_flows._validation import (
     check_event_shape,
     check_float_dtype,
@@ -74,6 +73,12 @@ class Coupling(AbstractBijection):
         nn_activation: Activation of the default MLP conditioner.
         zero_init: If ``True``, zero the default MLP's last layer so that the
             conditioner outputs exactly zero and the layer starts at the template.
+
+    ``transformer_constructor`` maps a vector of ``n_params`` offsets to a transformer
+    (the zero vector gives the template). It compares by value, so two layers built
+    alike (same shape, mask, template and conditioner architecture) have the same
+    static structure, and a jitted function compiled for one runs the other without
+    compiling again.
     """
 
     shape: tuple[int, ...]
@@ -81,7 +86,7 @@ class Coupling(AbstractBijection):
     passive: tuple[int, ...] = eqx.field(static=True)
     active: tuple[int, ...] = eqx.field(static=True)
     n_params: int = eqx.field(static=True)
-    transformer_constructor: Callable = eqx.field(static=True)
+    transformer_constructor: RavelledConstructor = eqx.field(static=True)
     conditioner: Callable[[Array], Array]
 
     def __init__(
@@ -110,11 +115,8 @@ class Coupling(AbstractBijection):
         if transformer.cond_shape is not None:
             raise ValueError("transformer must be unconditional (cond_shape None).")
 
-        constructor, n_params = get_ravelled_pytree_constructor(
-            transformer,
-            filter_spec=eqx.is_inexact_array,
-            is_leaf=is_frozen,
-        )
+        constructor = RavelledConstructor(transformer)
+        n_params = constructor.n_params
         self.shape = (dim,)
         self.cond_shape = None if cond_dim is None else (int(cond_dim),)
         self.passive = tuple(int(i) for i in np.flatnonzero(mask))

@@ -32,13 +32,20 @@ import numbers
 from collections.abc import Callable
 from typing import ClassVar
 
+import equinox as eqx
 import jax.nn as jnn
 import jax.numpy as jnp
 from flowjax.bijections import AbstractBijection, RationalQuadraticSpline
-from jaxtyping import PRNGKeyArray
+from jaxtyping import Array, PRNGKeyArray
+from paramax import Parameterize
 
 from gauss_flows._validation import check_float_dtype, check_positive_int
 from gauss_flows.bijections.coupling import Coupling
+
+
+def _softplus_above(arr: Array, floor: float) -> Array:
+    """``softplus(arr) + floor``: the knot slopes of a spline, each above ``floor``."""
+    return jnn.softplus(arr) + floor
 
 
 class RQSpline(AbstractBijection):
@@ -79,11 +86,19 @@ class RQSpline(AbstractBijection):
                 f"min_width={min_width}, n_bins={n_bins}, interval={interval}."
             )
         self.interval = float(interval)
-        self.spline = RationalQuadraticSpline(
+        spline = RationalQuadraticSpline(
             knots=n_bins - 1,
             interval=self.interval,
             min_derivative=min_derivative,
             min_width=min_width,
+        )
+        # flowjax parametrizes the knot slopes with a lambda made per instance; the same
+        # map as a module-level function lets two splines built alike compare equal
+        # (so that their coupling layers share compiled programs).
+        self.spline = eqx.tree_at(
+            lambda s: s.derivatives,
+            spline,
+            Parameterize(_softplus_above, spline.derivatives.args[0], float(min_derivative)),
         )
 
     @property

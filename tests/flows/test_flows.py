@@ -200,7 +200,8 @@ FIRST_MASKS_D6 = {
 def test_named_schedule_equals_its_explicit_list_of_masks(name, grid):
     """Reference: the masks written out by hand (FIRST_MASKS_D6), or for "random" the
     documented draw ``gf.masks.random(jr.fold_in(key, 1), d)``, then the complement,
-    then the first again; and a flow built from that explicit list."""
+    then the first again; and a flow built from that explicit list, which must be the
+    same pytree (structure, static masks and every array)."""
     key = jr.key(11)
     named = gf.coupling_flow(key, shape=(6,), n_layers=3, masks=name, grid=grid)
     if name == "random":
@@ -212,10 +213,7 @@ def test_named_schedule_equals_its_explicit_list_of_masks(name, grid):
     explicit = gf.coupling_flow(key, shape=(6,), masks=masks)  # n_layers from the list
     for layer, mask in zip(coupling_layers(named), masks, strict=True):
         np.testing.assert_array_equal(layer.mask, mask)
-    x = jr.normal(jr.key(12), (8, 6))
-    named, explicit = _perturb(named, jr.key(13)), _perturb(explicit, jr.key(13))
-    np.testing.assert_array_equal(log_prob(named, x),
-                                  log_prob(explicit, x))
+    assert bool(eqx.tree_equal(named, explicit))
 
 
 def test_default_schedule_is_half():
