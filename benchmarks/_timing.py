@@ -53,7 +53,8 @@ def interleaved_ratio(
 
 
 def compile_seconds(jitted, *args) -> float:
-    """Seconds to lower and compile ``jitted`` (a ``jax.jit``/``eqx.filter_jit``) for args."""
+    """Seconds to lower and compile ``jitted`` (a ``jax.jit`` or ``eqx.filter_jit``) for
+    ``args``."""
     start = time.perf_counter()
     jitted.lower(*args).compile()
     return time.perf_counter() - start

@@ -24,7 +24,13 @@ import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
 import optax  # noqa: E402
 import paramax  # noqa: E402
-from flowjax.bijections import Affine, Chain, Coupling, Flip, RationalQuadraticSpline  # noqa: E402
+from flowjax.bijections import (  # noqa: E402
+    Affine,
+    Chain,
+    Coupling,
+    Flip,
+    RationalQuadraticSpline,
+)
 from flowjax.distributions import StandardNormal, Transformed  # noqa: E402
 
 import gauss_flows as gf  # noqa: E402

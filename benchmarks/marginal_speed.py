@@ -76,7 +76,8 @@ def run(dims, k, batch, rounds, reps) -> list[dict]:
             row[f"t_{other}"] = res["t_b"]
             row[f"ratio_{other}"] = res["ratio"]
             row[f"ratio_{other}_range"] = [res["ratio_min"], res["ratio_max"]]
-        print(f"d={dim:3d} ours {1e3 * row['t_ours']:.2f} ms | stack/ours {row['ratio_stack']:.2f}"
+        print(f"d={dim:3d} ours {1e3 * row['t_ours']:.2f} ms"
+              f" | stack/ours {row['ratio_stack']:.2f}"
               f" | spline/ours {row['ratio_spline']:.2f}", flush=True)
         rows.append(row)
     return rows

@@ -55,7 +55,8 @@ TARGET = 1e-12
 
 
 def make_problem(n_mixtures: int, n_points: int, k: int, seed: int = 0):
-    """Parameters (each ``(n, K)``) and points ``x`` (``(n,)``), ``n = n_mixtures * n_points``."""
+    """Parameters (each ``(n, K)``) and points ``x`` (``(n,)``), with
+    ``n = n_mixtures * n_points``."""
     k_logit, k_mean, k_scale, k_x = jr.split(jr.key(seed), 4)
     log_w = jnn.log_softmax(jr.normal(k_logit, (n_mixtures, k)), axis=-1)
     means = 2.0 * jr.normal(k_mean, (n_mixtures, k))

@@ -115,7 +115,8 @@ def speed_section(data: dict) -> list[str]:
             f"[{r['ratio_min']:.2f}, {r['ratio_max']:.2f}] |"
         )
     if not s.get("rq_spline", True):
-        lines += ["", "`gf.RQSplineCoupling` did not exist at run time: spline rows skipped."]
+        lines += ["", "`gf.RQSplineCoupling` did not exist at run time: "
+                  "spline rows skipped."]
     lines += [
         "",
         "StableHLO op counts of the lowered `log_prob` (gauss_flows / flowjax):",
@@ -273,12 +274,15 @@ def seeds_section(data: dict) -> list[str]:
 def marginal_section(data: dict) -> list[str]:
     lines = ["## Diagonal layer: `log_prob` against flowjax constructions", "",
              "`MarginalGaussianization` (d mixture-CDF maps, one `Vmap`) against the same "
-             "maps in flowjax's `Stack` and against flowjax's `Vmap(RationalQuadraticSpline)`"
+             "maps in flowjax's `Stack` and against flowjax's "
+             "`Vmap(RationalQuadraticSpline)`"
              f" (K = {data['settings']['components']}, batch {data['settings']['batch']}, "
              "float32, jitted). Ratio > 1: ours is faster.", "",
-             "| d | ours (ms) | Stack / ours | spline / ours |", "| --- | --- | --- | --- |"]
+             "| d | ours (ms) | Stack / ours | spline / ours |",
+             "| --- | --- | --- | --- |"]
     for r in data["rows"]:
-        lines.append(f"| {r['dim']} | {1e3 * r['t_ours']:.2f} | {fmt_ratio(r['ratio_stack'])} "
+        lines.append(f"| {r['dim']} | {1e3 * r['t_ours']:.2f} "
+                     f"| {fmt_ratio(r['ratio_stack'])} "
                      f"| {fmt_ratio(r['ratio_spline'])} |")
     return lines
 

@@ -1,4 +1,5 @@
-"""Several training seeds as one vmapped program vs one seed (``make bench`` part ``seeds``).
+"""Several training seeds as one vmapped program vs one seed (``make bench``, part
+``seeds``).
 
 A notebook-sized run: an 8-layer affine ``coupling_flow`` (width 32, depth 2) on
 2000 two-moons points, ``gf.train_flows`` for a fixed number of epochs (early stopping

@@ -250,7 +250,8 @@ def check_prose(name: str, tree: dict, slugs: dict[str, str]) -> list[str]:
             if target and target > number:
                 later.append(target)
         elif kind == "text":
-            later += [n for n in LATER_NOTEBOOK.findall(node.get("value", "")) if n > number]
+            found = LATER_NOTEBOOK.findall(node.get("value", ""))
+            later += [n for n in found if n > number]
         problems += [f"{name}: refers to the later notebook {n} (only the closing 'Next' "
                      "paragraph may)" for n in later]
     return problems

@@ -37,7 +37,9 @@ from nbclient import NotebookClient
 
 
 #: The kernelspec JupyterLab writes into a notebook that runs on ipykernel's python3.
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"
+}
 SOLUTION_LABEL = re.compile(r"^#\|\s*label:\s*sol-", re.MULTILINE)
 CAPTION_OPTION = re.compile(r"^#\|\s*caption:\s*(.+?)\s*$", re.MULTILINE)
 #: How a Lab caption cell starts (the rest is the figure cell's caption).
@@ -116,7 +118,8 @@ def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     normalise(nb)
     client = NotebookClient(
-        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=900, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
     client.execute()

@@ -69,7 +69,8 @@ class AffineCoupling(Coupling):
         shape: Event shape ``(d,)``, ``d >= 2``.
         log_scale_bound: Optional smooth bound $b$ on $|s|$ (``None``: unbounded).
         **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
-            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
+            ``cond_dim``, ``conditioner``, ``zero_init``
+            (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(

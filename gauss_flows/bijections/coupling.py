@@ -165,9 +165,14 @@ class Coupling(AbstractBijection):
         mask[list(self.passive)] = True
         return mask
 
-    def transformer_params(self, x_passive: Array, condition: Array | None = None) -> Array:
+    def transformer_params(
+        self, x_passive: Array, condition: Array | None = None
+    ) -> Array:
         """Conditioner output reshaped to ``(n_active, n_params)``."""
-        nn_input = x_passive if condition is None else jnp.concatenate([x_passive, condition])
+        if condition is None:
+            nn_input = x_passive
+        else:
+            nn_input = jnp.concatenate([x_passive, condition])
         return self.conditioner(nn_input).reshape(len(self.active), self.n_params)
 
     def transformers(self, x_passive: Array, condition: Array | None = None):
@@ -175,7 +180,9 @@ class Coupling(AbstractBijection):
         params = self.transformer_params(x_passive, condition)
         return eqx.filter_vmap(self.transformer_constructor)(params)
 
-    def _apply(self, x: Array, condition: Array | None, inverse: bool) -> tuple[Array, Array]:
+    def _apply(
+        self, x: Array, condition: Array | None, inverse: bool
+    ) -> tuple[Array, Array]:
         check_float_dtype(x, "y" if inverse else "x")
         if condition is not None:
             check_float_dtype(condition, "condition")

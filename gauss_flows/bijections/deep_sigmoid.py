@@ -30,7 +30,8 @@ Inverse: since $\min_k \sigma(u_k) \le S \le \max_k \sigma(u_k)$ and the logit
 increases, $\min_k u_k(x) \le T(x) \le \max_k u_k(x)$. Let $x_k = (z - b_k)/a_k$ solve
 $u_k(x_k) = z$. At $\ell = \min_k x_k$ every $u_k(\ell) \le z$, so $T(\ell) \le z$; at
 $h = \max_k x_k$ every $u_k(h) \ge z$, so $T(h) \ge z$: the root of $T(x) = z$ lies in
-$[\ell, h]$, and the bracketed Newton solver of :mod:`gauss_flows.numerics.root_finding` finds it.
+$[\ell, h]$, and the bracketed Newton solver of
+:mod:`gauss_flows.numerics.root_finding` finds it.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def deep_sigmoid_inverse(
 
 
 class DeepSigmoid(AbstractBijection):
-    r"""Scalar bijection $T(x) = \operatorname{logit}\big(\sum_k w_k\sigma(a_k x + b_k)\big)$.
+    r"""Scalar bijection
+    $T(x) = \operatorname{logit}\big(\sum_k w_k\sigma(a_k x + b_k)\big)$.
 
     The deep sigmoidal flow transformer of {cite}`huang2018naf`, computed in log space
     so that its tails are linear instead of saturating. Usable on its own, inside
@@ -192,7 +194,8 @@ class DeepSigmoidCoupling(Coupling):
         n_components: $K \ge 1$.
         n_iter: Iteration cap of the inverse's solver (it stops once converged).
         **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
-            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
+            ``cond_dim``, ``conditioner``, ``zero_init``
+            (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(

@@ -15,8 +15,8 @@ $T$ and $\log T'$ are accurate to a few ulps for every finite $x$, with no clipp
 $F$ to $[\epsilon, 1-\epsilon]$.
 Derivatives of $T$ and $\log T'$ come from a closed-form custom JVP rather than from
 differentiating that computation step by step: the same gradients, at a fraction of the
-compile time. The inverse is a bracketed Newton solve: since every $\Phi(u_k)$ is increasing,
-$T(x) = z$ has its root between $\min_k(\mu_k + \sigma_k z)$ and
+compile time. The inverse is a bracketed Newton solve: since every $\Phi(u_k)$ is
+increasing, $T(x) = z$ has its root between $\min_k(\mu_k + \sigma_k z)$ and
 $\max_k(\mu_k + \sigma_k z)$.
 """
 
@@ -69,7 +69,9 @@ def _where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array:
     ``jit`` wrapper, each of the many selects below costs less to trace and compile."""
     dtype = jnp.result_type(x, y)
     shape = jnp.broadcast_shapes(jnp.shape(condition), jnp.shape(x), jnp.shape(y))
-    fit = lambda a: jnp.broadcast_to(lax.convert_element_type(a, dtype), shape)  # noqa: E731
+    def fit(a):
+        return jnp.broadcast_to(lax.convert_element_type(a, dtype), shape)
+
     return lax.select(jnp.broadcast_to(condition, shape), fit(x), fit(y))
 
 
@@ -453,9 +455,8 @@ class MixtureGaussianCDF(AbstractBijection):
             if not bool(jnp.all(weights > 0)):
                 raise ValueError(f"weights must all be > 0, got {weights}.")
             if not abs(float(jnp.sum(weights)) - 1.0) <= 1e-6:
-                raise ValueError(
-                    f"weights must sum to 1 (within 1e-6), got sum {float(jnp.sum(weights))}."
-                )
+                total = float(jnp.sum(weights))
+                raise ValueError(f"weights must sum to 1 (within 1e-6), got sum {total}.")
             self.logits = jnp.log(weights)
         self.means = means
         self.scales = Parameterize(
@@ -491,7 +492,8 @@ class MixtureGaussianCDFCoupling(Coupling):
         min_scale: Floor of every $\sigma_k$ (see :class:`MixtureGaussianCDF`); lower
             it for data on a scale much smaller than 1.
         **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
-            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
+            ``cond_dim``, ``conditioner``, ``zero_init``
+            (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(
@@ -507,6 +509,8 @@ class MixtureGaussianCDFCoupling(Coupling):
         super().__init__(
             key,
             shape=shape,
-            transformer=MixtureGaussianCDF(n_components, n_iter=n_iter, min_scale=min_scale),
+            transformer=MixtureGaussianCDF(
+                n_components, n_iter=n_iter, min_scale=min_scale
+            ),
             **kwargs,
         )

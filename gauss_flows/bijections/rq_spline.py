@@ -33,19 +33,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
-import jax.nn as jnn
 import jax.numpy as jnp
 from flowjax.bijections import AbstractBijection, RationalQuadraticSpline
-from jaxtyping import Array, PRNGKeyArray
+from jaxtyping import PRNGKeyArray
 from paramax import Parameterize
 
 from gauss_flows._validation import check_float_dtype, check_positive_int
 from gauss_flows.bijections.coupling import Coupling
-
-
-def _softplus_above(arr: Array, floor: float) -> Array:
-    """``softplus(arr) + floor``: the knot slopes of a spline, each above ``floor``."""
-    return jnn.softplus(arr) + floor
+from gauss_flows.numerics.constraints import softplus_with_floor
 
 
 class RQSpline(AbstractBijection):
@@ -95,11 +90,10 @@ class RQSpline(AbstractBijection):
         # flowjax parametrizes the knot slopes with a lambda made per instance; the same
         # map as a module-level function lets two splines built alike compare equal
         # (so that their coupling layers share compiled programs).
-        self.spline = eqx.tree_at(
-            lambda s: s.derivatives,
-            spline,
-            Parameterize(_softplus_above, spline.derivatives.args[0], float(min_derivative)),
+        slopes = Parameterize(
+            softplus_with_floor, spline.derivatives.args[0], float(min_derivative)
         )
+        self.spline = eqx.tree_at(lambda s: s.derivatives, spline, slopes)
 
     @property
     def n_bins(self) -> int:
@@ -132,7 +126,8 @@ class RQSplineCoupling(Coupling):
         n_bins: Number of bins $K \ge 1$.
         interval: Half-width $B > 0$ of the spline's interval.
         **kwargs: ``nn_width`` (32), ``nn_depth`` (2), ``nn_activation``, ``mask``,
-            ``cond_dim``, ``conditioner``, ``zero_init`` (see :class:`gauss_flows.Coupling`).
+            ``cond_dim``, ``conditioner``, ``zero_init``
+            (see :class:`gauss_flows.Coupling`).
     """
 
     def __init__(

@@ -113,7 +113,9 @@ def schedule(
     d = _check_dim(d)
     check_positive_int(n_layers, "n_layers")
     if not isinstance(name, str) or name not in SCHEDULES:
-        raise ValueError(f"Unknown mask schedule {name!r}; valid names are {list(SCHEDULES)}.")
+        raise ValueError(
+            f"Unknown mask schedule {name!r}; valid names are {list(SCHEDULES)}."
+        )
     if grid is not None and name != "checkerboard":
         raise ValueError(f"grid applies to the 'checkerboard' schedule only, not {name!r}.")
     if name == "half":
@@ -124,7 +126,8 @@ def schedule(
         if (
             not isinstance(grid, tuple)
             or len(grid) != 2
-            or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in grid)
+            or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
+                   for n in grid)
             or grid[0] * grid[1] != d
         ):
             raise ValueError(

@@ -17,9 +17,10 @@ g'(x) = 1 + \frac{\alpha}{\lambda} \operatorname{sech}^2(x / \lambda),$$
 which pulls mass away from 0 and makes every marginal bimodal. An elementwise
 bijection keeps the Markov property, and
 
-$$\log p(y) = \log \mathcal N\big(g^{-1}(y); 0, R\big) - \sum_i \log g'\big(g^{-1}(y_i)\big),
-\qquad H(Y) = \tfrac12 \log\det(2\pi e R) + d\,\mathbb E_{u \sim \mathcal N(0,1)}
-\big[\log g'(u)\big].$$
+$$\log p(y) = \log \mathcal N\big(g^{-1}(y); 0, R\big)
+- \sum_i \log g'\big(g^{-1}(y_i)\big), \qquad
+H(Y) = \tfrac12 \log\det(2\pi e R)
++ d\,\mathbb E_{u \sim \mathcal N(0,1)}\big[\log g'(u)\big].$$
 
 The expectation is one 1-D integral (composite Gauss-Legendre on $[-12, 12]$; its
 error bound is the change on doubling the panels). The total correlation
@@ -113,7 +114,9 @@ class GaussianField(eqx.Module):
         check_positive_int(height, "height")
         check_positive_int(width, "width")
         if height * width < 2:
-            raise ValueError(f"the field needs d = height * width >= 2, got {height * width}.")
+            raise ValueError(
+                f"the field needs d = height * width >= 2, got {height * width}."
+            )
         for value, name in ((rho, "rho"), (warp_amplitude, "warp_amplitude"),
                             (warp_scale, "warp_scale")):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
@@ -121,7 +124,9 @@ class GaussianField(eqx.Module):
         if not 0 <= rho < 1:
             raise ValueError(f"rho must satisfy 0 <= rho < 1, got {rho}.")
         if not (math.isfinite(warp_amplitude) and warp_amplitude >= 0):
-            raise ValueError(f"warp_amplitude must be finite and >= 0, got {warp_amplitude}.")
+            raise ValueError(
+                f"warp_amplitude must be finite and >= 0, got {warp_amplitude}."
+            )
         if not (math.isfinite(warp_scale) and warp_scale > 0):
             raise ValueError(f"warp_scale must be finite and > 0, got {warp_scale}.")
         self.name = "gaussian_field"
@@ -158,11 +163,13 @@ class GaussianField(eqx.Module):
         return self.grid[0] * self.grid[1]
 
     def log_warp_slope(self, x: ArrayLike) -> Array:
-        r"""$\log g'(x) = \log\big(1 + \frac{\alpha}{\lambda}\operatorname{sech}^2(x/\lambda)\big)$."""
+        r"""$\log g'(x) = \log\big(1 + \frac{\alpha}{\lambda}
+        \operatorname{sech}^2(x/\lambda)\big)$."""
         return self._log_warp_slope(jnp.asarray(x))
 
     def _log_warp_slope(self, x):
-        """:meth:`log_warp_slope` for numpy (float64, the entropy's quadrature) or jax input."""
+        """:meth:`log_warp_slope` for numpy (float64, the entropy's quadrature) or jax
+        input."""
         xp = jnp if isinstance(x, jax.Array) else np
         ratio = self.warp_amplitude / self.warp_scale
         return xp.log1p(ratio * xp.exp(_log_sech2(x / self.warp_scale)))

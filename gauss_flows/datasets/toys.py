@@ -20,7 +20,8 @@ about 1 and 1.8.
 A curve toy draws $x = c_k(t) + \sigma\varepsilon$ (arm $k$ uniform of $K$, latent
 $t \sim q$ on $[a, b]$, $\varepsilon \sim \mathcal N(0, I_2)$), so
 
-$$p(x) = \frac{1}{K}\sum_{k=1}^{K}\int_a^b q(t)\,\mathcal N\big(x; c_k(t), \sigma^2 I\big)\,dt
+$$p(x) = \frac{1}{K}\sum_{k=1}^{K}\int_a^b q(t)\,
+\mathcal N\big(x; c_k(t), \sigma^2 I\big)\,dt
 \approx \sum_{j} w_j\, \mathcal N\big(x; c_j, \sigma^2 I\big),$$
 
 a composite Gauss-Legendre rule in $t$ with panels of equal arc length (all arms are
@@ -54,6 +55,15 @@ from gauss_flows._validation import check_positive_int
 
 #: Order of each Gauss-Legendre panel of the latent quadrature.
 GL_ORDER = 8
+
+#: How the stored total correlations of the mixture toys were computed.
+MARGINAL_QUADRATURE = (
+    "quadrature: sum of the 1-D marginal entropies (trapezoid rule on the exact 1-D "
+    "mixture, spacing 0.005) minus the entropy; bound adds the entropy's and the change "
+    "on halving the spacing"
+)
+#: The start of how their stored entropies were computed (each toy adds its density).
+GRID_QUADRATURE = "quadrature: trapezoid rule for -int p log p on [-7, 7]^2, spacing 0.04, "
 
 
 def _check_points(x: ArrayLike) -> Array:
@@ -176,7 +186,8 @@ class NoisyCurve(IsotropicMixture):
     def panel_edges(self, n_panels: int) -> np.ndarray:
         """Panel edges in $t$ splitting arm 0 into pieces of equal arc length."""
         t = np.linspace(*self.interval, 20_001)
-        step = np.linalg.norm(np.diff(self.curve(np.zeros(t.size, int), t, np), axis=0), axis=-1)
+        points = self.curve(np.zeros(t.size, int), t, np)
+        step = np.linalg.norm(np.diff(points, axis=0), axis=-1)
         arc = np.concatenate([[0.0], np.cumsum(step)])
         return np.interp(np.linspace(0.0, arc[-1], n_panels + 1), arc, t)
 
@@ -212,11 +223,9 @@ class TwoMoons(NoisyCurve):
     entropy_se = 1e-10
     total_correlation = 0.7192660869
     total_correlation_se = 1e-10
-    total_correlation_method = ("quadrature: sum of the 1-D marginal entropies (trapezoid rule on the exact "
-                           "1-D mixture, spacing 0.005) minus the entropy; bound adds the "
-                           "entropy's and the change on halving the spacing")
-    entropy_method = ("quadrature: trapezoid rule for -int p log p on [-7, 7]^2, spacing 0.04, "
-                      "with p by Gauss-Legendre over the angle (384 nodes per arm); "
+    total_correlation_method = MARGINAL_QUADRATURE
+    entropy_method = (GRID_QUADRATURE
+                      + "with p by Gauss-Legendre over the angle (384 nodes per arm); "
                       "bound from refining the grid, the nodes and the box")
 
     @staticmethod
@@ -248,11 +257,9 @@ class Spiral(NoisyCurve):
     entropy_se = 2e-10
     total_correlation = 0.5917827496
     total_correlation_se = 2e-10
-    total_correlation_method = ("quadrature: sum of the 1-D marginal entropies (trapezoid rule on the exact "
-                           "1-D mixture, spacing 0.005) minus the entropy; bound adds the "
-                           "entropy's and the change on halving the spacing")
-    entropy_method = ("quadrature: trapezoid rule for -int p log p on [-7, 7]^2, spacing 0.04, "
-                      "with p by Gauss-Legendre over theta (1024 nodes per arm); "
+    total_correlation_method = MARGINAL_QUADRATURE
+    entropy_method = (GRID_QUADRATURE
+                      + "with p by Gauss-Legendre over theta (1024 nodes per arm); "
                       "bound from refining the grid, the nodes and the box")
 
     @staticmethod
@@ -289,11 +296,9 @@ class Pinwheel(NoisyCurve):
     entropy_se = 1e-10
     total_correlation = 0.8724716417
     total_correlation_se = 1e-10
-    total_correlation_method = ("quadrature: sum of the 1-D marginal entropies (trapezoid rule on the exact "
-                           "1-D mixture, spacing 0.005) minus the entropy; bound adds the "
-                           "entropy's and the change on halving the spacing")
-    entropy_method = ("quadrature: trapezoid rule for -int p log p on [-7, 7]^2, spacing 0.04, "
-                      "with p by Gauss-Legendre over r (768 nodes per arm); "
+    total_correlation_method = MARGINAL_QUADRATURE
+    entropy_method = (GRID_QUADRATURE
+                      + "with p by Gauss-Legendre over r (768 nodes per arm); "
                       "bound from refining the grid, the nodes and the box")
 
     @staticmethod
@@ -319,11 +324,10 @@ class EightGaussians(IsotropicMixture):
     entropy_se = 1e-10
     total_correlation = 0.6677863769
     total_correlation_se = 1e-10
-    total_correlation_method = ("quadrature: sum of the 1-D marginal entropies (trapezoid rule on the exact "
-                           "1-D mixture, spacing 0.005) minus the entropy; bound adds the "
-                           "entropy's and the change on halving the spacing")
-    entropy_method = ("quadrature: trapezoid rule for -int p log p on [-7, 7]^2, spacing 0.04, "
-                      "with the exact mixture density; bound from refining the grid and the box")
+    total_correlation_method = MARGINAL_QUADRATURE
+    entropy_method = (GRID_QUADRATURE
+                      + "with the exact mixture density; bound from refining the grid and "
+                      "the box")
 
     def __init__(self):
         angles = 2 * np.pi * np.arange(8) / 8
@@ -349,7 +353,9 @@ class Checkerboard(Toy):
     entropy_se = 0.0
     total_correlation = math.log(2.0)
     total_correlation_se = 0.0
-    total_correlation_method = "exact: uniform marginals on [-3, 3), 2 log 6 - log 18 = log 2"
+    total_correlation_method = (
+        "exact: uniform marginals on [-3, 3), 2 log 6 - log 18 = log 2"
+    )
     entropy_method = "exact: uniform on 8 squares of side 1.5, H = log(area) = log 18"
 
     def _sample(self, key, n):
@@ -398,7 +404,8 @@ def pinwheel(key: PRNGKeyArray, n: int) -> Array:
 
 
 def estimate_entropy(toy: Toy, key: PRNGKeyArray, n: int) -> tuple[float, float]:
-    r"""Monte-Carlo $\hat H = -\frac1n\sum_i \log p(x_i)$, $x_i \sim p$, and its standard error.
+    r"""Monte-Carlo $\hat H = -\frac1n\sum_i \log p(x_i)$, $x_i \sim p$, and its standard
+    error.
 
     Use float64 (``jax.enable_x64``) for more than about 4 significant digits.
     """
@@ -407,7 +414,9 @@ def estimate_entropy(toy: Toy, key: PRNGKeyArray, n: int) -> tuple[float, float]
     return float(neg_log_p.mean()), float(neg_log_p.std(ddof=1) / math.sqrt(n))
 
 
-def quadrature_entropy(toy: Toy, *, half_width: float = 7.0, spacing: float = 0.04) -> float:
+def quadrature_entropy(
+    toy: Toy, *, half_width: float = 7.0, spacing: float = 0.04
+) -> float:
     r"""$H = -\int p \log p$ by the trapezoid rule on the grid $[-a, a]^2$, step $h$.
 
     For a smooth density whose tails vanish at the box edge the trapezoid rule
@@ -459,7 +468,8 @@ def entropy_table(spacing: float = 0.04, check_spacing: float = 0.03) -> dict:
 
 
 def marginal_log_prob(toy: Toy, x: ArrayLike, axis: int) -> Array:
-    r"""Exact log density $\log p_i(x_i)$ of coordinate ``axis`` at points ``x`` (any shape).
+    r"""Exact log density $\log p_i(x_i)$ of coordinate ``axis`` at points ``x`` (any
+    shape).
 
     For an :class:`IsotropicMixture` the marginal is the 1-D mixture
     $\sum_j w_j \mathcal N(x_i; c_{ji}, \sigma^2)$; for the checkerboard it is uniform

@@ -3,8 +3,8 @@ r"""A flow from stacked coupling layers with a mask schedule.
 ``coupling_flow`` stacks $L$ coupling layers $f_1, \dots, f_L$ (each maps data-side
 $x$ to latent-side $z$, as ``Coupling.transform`` does) and returns the density
 
-$$\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big) + \sum_{l=1}^{L} \log\lvert\det J_{f_l}\rvert,
-\qquad f = f_L \circ \dots \circ f_1 .$$
+$$\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big)
++ \sum_{l=1}^{L} \log\lvert\det J_{f_l}\rvert, \qquad f = f_L \circ \dots \circ f_1 .$$
 
 By default layer $f_{2i+1}$ (1-based: the 1st, 3rd, ...) uses the default mask (first
 $\lfloor d/2 \rfloor$ coordinates passive), layer $f_{2i+2}$ its complement, so every
@@ -129,9 +129,12 @@ def coupling_flow(
     if not isinstance(actnorm, bool):
         raise ValueError(f"actnorm must be True or False, got {actnorm!r}.")
     if "mask" in coupling_kwargs:
-        raise ValueError("coupling_flow sets the masks itself; use masks= instead of mask=.")
+        raise ValueError(
+            "coupling_flow sets the masks itself; use masks= instead of mask=."
+        )
     if n_layers is None:
-        n_layers = 4 if isinstance(masks, str) or not hasattr(masks, "__len__") else len(masks)
+        listed = not isinstance(masks, str) and hasattr(masks, "__len__")
+        n_layers = len(masks) if listed else 4
     check_positive_int(n_layers, "n_layers")
     cls = resolve_coupling(coupling)
     mask_list = resolve_masks(masks, dim, n_layers, grid, key)
@@ -191,7 +194,9 @@ def resolve_masks(
         mask_key = jr.fold_in(key, 1) if masks == "random" else None
         return schedule(masks, dim, n_layers, grid=grid, key=mask_key)
     if grid is not None:
-        raise ValueError("grid applies to masks='checkerboard' only, not to a list of masks.")
+        raise ValueError(
+            "grid applies to masks='checkerboard' only, not to a list of masks."
+        )
     if isinstance(masks, np.ndarray) and masks.ndim == 1:
         raise ValueError(
             "masks must be a schedule name or one mask per layer; got a single mask of "
@@ -206,7 +211,8 @@ def resolve_masks(
         ) from None
     if len(mask_list) != n_layers:
         raise ValueError(
-            f"masks must give one mask per layer: {n_layers} layers, {len(mask_list)} masks."
+            f"masks must give one mask per layer: {n_layers} layers, "
+            f"{len(mask_list)} masks."
         )
     return [check_mask(m, dim, name=f"masks[{i}]") for i, m in enumerate(mask_list)]
 

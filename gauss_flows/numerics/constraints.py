@@ -12,5 +12,6 @@ from jaxtyping import Array, ArrayLike
 
 
 def softplus_with_floor(raw: ArrayLike, floor: float) -> Array:
-    r"""$\text{floor} + \operatorname{softplus}(\text{raw})$: any real to $(\text{floor}, \infty)$."""
+    r"""$\text{floor} + \operatorname{softplus}(\text{raw})$: any real to
+    $(\text{floor}, \infty)$."""
     return floor + jnn.softplus(raw)

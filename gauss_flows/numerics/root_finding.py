@@ -24,8 +24,9 @@ the next problem as soon as theirs has converged, so that the batch costs about 
 alone.
 
 Gradients: a custom JVP gives the implicit-function derivatives
-$\partial x/\partial z = 1/T'(x)$ and $\partial x/\partial\theta = -\partial_\theta T / T'(x)$
-from one linearisation of $T$ at the root, without differentiating through the loop.
+$\partial x/\partial z = 1/T'(x)$ and
+$\partial x/\partial\theta = -\partial_\theta T / T'(x)$ from one linearisation of $T$
+at the root, without differentiating through the loop.
 (An actual extra Newton step there would multiply $T(x^\*) - z = 0$ by
 $1/T' = \infty$ where $T'$ underflows: NaN.)
 """

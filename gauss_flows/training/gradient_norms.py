@@ -37,7 +37,8 @@ def layer_gradient_norms(grads: Transformed) -> Array:
             :func:`gauss_flows.flows.coupling_layers`, in data-to-latent order, so an
             ``ActNorm`` before a coupling counts as a layer of its own.
     """
-    return jnp.stack([optax.tree_utils.tree_norm(layer) for layer in coupling_layers(grads)])
+    layers = coupling_layers(grads)
+    return jnp.stack([optax.tree_utils.tree_norm(layer) for layer in layers])
 
 
 class GradientNormState(NamedTuple):

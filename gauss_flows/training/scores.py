@@ -98,7 +98,8 @@ def paired_difference(log_probs_a: ArrayLike, log_probs_b: ArrayLike) -> Score:
     the other.
     """
     a, b = _per_seed(log_probs_a, "log_probs_a"), _per_seed(log_probs_b, "log_probs_b")
-    if a.shape[1] != b.shape[1] or (a.shape[0] != b.shape[0] and 1 not in (a.shape[0], b.shape[0])):
+    seeds_match = a.shape[0] == b.shape[0] or 1 in (a.shape[0], b.shape[0])
+    if a.shape[1] != b.shape[1] or not seeds_match:
         raise ValueError(
             f"log_probs_a {a.shape} and log_probs_b {b.shape} must score the same test "
             "points with the same number of seeds (or one of them a single row)."

@@ -52,7 +52,9 @@ def test_initialize_actnorm_normalises_what_reaches_each_actnorm(n_layers):
         lambda f: f.bijection.bijection,
         flow,
         jax.tree.map(
-            lambda a: a + 0.3 * jr.normal(jr.key(2), a.shape) if eqx.is_inexact_array(a) else a,
+            lambda a: (
+                a + 0.3 * jr.normal(jr.key(2), a.shape) if eqx.is_inexact_array(a) else a
+            ),
             flow.bijection.bijection,
         ),
     )
@@ -87,7 +89,9 @@ def _inputs_per_layer(layers, data):
 
 def test_initialize_actnorm_accepts_a_bare_bijection():
     data = _batch(jnp.float32)
-    stack = Chain([gf.ActNorm((3,)), gf.AffineCoupling(jr.key(0), shape=(3,)), gf.ActNorm((3,))])
+    stack = Chain(
+        [gf.ActNorm((3,)), gf.AffineCoupling(jr.key(0), shape=(3,)), gf.ActNorm((3,))]
+    )
     ready = gf.initialize_actnorm(stack, data)
     z = jax.vmap(ready.transform)(data)
     np.testing.assert_allclose(z.std(0), 1.0, rtol=1e-4)

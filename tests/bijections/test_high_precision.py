@@ -79,20 +79,25 @@ def mixture_reference(params, x: float) -> tuple[float, float, float]:
         u = [(mp.mpf(float(x)) - mp.mpf(float(m))) / sk for m, sk in zip(means, s)]
         # D = F - 1/2 = sum_k w_k sign(u_k) (1/2 - Phi(-|u_k|)), split to keep tiny D
         half = sum(wk * mp.sign(uk) for wk, uk in zip(w, u)) / 2
-        tails = sum(wk * mp.sign(uk) * mp.exp(_mp_log_ncdf(-abs(uk))) for wk, uk in zip(w, u))
+        tails = sum(
+            wk * mp.sign(uk) * mp.exp(_mp_log_ncdf(-abs(uk))) for wk, uk in zip(w, u)
+        )
         d = half - tails
         if abs(d) < mp.mpf(1) / 4:
             z = mp.sqrt(2) * mp.erfinv(2 * d)
         else:
             sign = -1 if d > 0 else 1  # reflect so that the smaller tail is the lower one
-            log_p = mp.log(sum(wk * mp.exp(_mp_log_ncdf(sign * uk)) for wk, uk in zip(w, u)))
+            log_p = mp.log(
+                sum(wk * mp.exp(_mp_log_ncdf(sign * uk)) for wk, uk in zip(w, u))
+            )
             zr = -mp.sqrt(max(-2 * log_p - mp.log(-4 * mp.pi * log_p), 1))
             for _ in range(200):
                 step = (_mp_log_ncdf(zr) - log_p) * mp.exp(
                     _mp_log_ncdf(zr) + zr * zr / 2 + mp.log(2 * mp.pi) / 2
                 )
                 zr -= step
-                if abs(step) <= abs(zr) * mp.mpf(10) ** (-mp.mp.dps + 5) + mp.mpf(10) ** -400:
+                tol = abs(zr) * mp.mpf(10) ** (-mp.mp.dps + 5) + mp.mpf(10) ** -400
+                if abs(step) <= tol:
                     break
             z = sign * zr
         log_slope = mp.log(
@@ -176,7 +181,8 @@ def test_deep_sigmoid_matches_mpmath(x64, seed):
     y, log_slope = (np.asarray(a) for a in _sigmoid_batch(params, jnp.asarray(X_POINTS)))
     ref = np.array([deep_sigmoid_reference(params, float(x)) for x in X_POINTS])
     y_err = np.abs(y - ref[:, 0])
-    _report(X_POINTS, y_err / (EPS64 * np.maximum(np.abs(ref[:, 0]), 1.0)), "sigmoid T ulps")
+    ulps = y_err / (EPS64 * np.maximum(np.abs(ref[:, 0]), 1.0))
+    _report(X_POINTS, ulps, "sigmoid T ulps")
     assert np.all(y_err <= 8 * EPS64 * np.maximum(np.abs(ref[:, 0]), 1.0))
     ls_err = np.abs(log_slope - ref[:, 1])
     _report(X_POINTS, ls_err, "sigmoid log T' abs")

@@ -322,8 +322,10 @@ def test_centre_keeps_tiny_z_between_narrow_components(x64):
     x = jnp.array([0.5, 1.0, 1.5])
     z = np.asarray(jax.vmap(mixture.transform)(x))
     # F - 1/2 = (Phi(u_-) - Phi(-u_+)) / 2 with u_+- = (x +- 2) / 0.05, by symmetry
-    d = 0.5 * (sps.ndtr(-(2 - np.asarray(x)) / 0.05) - sps.ndtr(-(2 + np.asarray(x)) / 0.05))
-    # rtol 1e-12: exp(-u**2 / 2) at u = 30 inherits eps * u**2 / 2 = 1e-13 from rounding u**2
+    xs = np.asarray(x)
+    d = 0.5 * (sps.ndtr(-(2 - xs) / 0.05) - sps.ndtr(-(2 + xs) / 0.05))
+    # rtol 1e-12: exp(-u**2 / 2) at u = 30 inherits eps * u**2 / 2 = 1e-13 from
+    # rounding u**2
     np.testing.assert_allclose(z, np.sqrt(2 * np.pi) * d, rtol=1e-12)
     assert np.all(np.diff(z) > 0) and z[0] > 0
 
@@ -411,7 +413,8 @@ def test_custom_jvp_matches_autodiff_of_the_definition(x64):
 
     # Reverse mode transposes the same rule: gradients of a weighted sum agree too.
     def grads(f):
-        loss = lambda p, x: jnp.sum(jnp.array([1.0, -0.7]) * jnp.stack(f(p, x)))  # noqa: E731
+        def loss(p, x):
+            return jnp.sum(jnp.array([1.0, -0.7]) * jnp.stack(f(p, x)))
         return jax.jit(jax.vmap(jax.grad(loss, argnums=(0, 1))))(params, x)
 
     for got, want in zip(jax.tree.leaves(grads(mixture_cdf_transform)),
@@ -461,8 +464,10 @@ def test_value_and_grad_lowers_to_no_more_ops_than_the_spline_flow(x32):
     def n_ops(coupling):
         flow = gf.coupling_flow(jr.key(0), shape=(2,), n_layers=4, coupling=coupling,
                                 nn_width=32)
-        params, static = eqx.partition(flow, eqx.is_inexact_array,
-                                       is_leaf=lambda a: isinstance(a, paramax.NonTrainable))
+        params, static = eqx.partition(
+            flow, eqx.is_inexact_array,
+            is_leaf=lambda a: isinstance(a, paramax.NonTrainable),
+        )
 
         def nll(p, x):
             return -paramax.unwrap(eqx.combine(p, static)).log_prob(x).mean()

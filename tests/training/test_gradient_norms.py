@@ -88,7 +88,8 @@ def test_the_transformation_passes_gradients_through_and_reports_each_step():
             np.testing.assert_array_equal(u, -0.05 * g)
     jax.effects_barrier()
     assert [i for i, _ in seen] == [0, 1, 2]
-    np.testing.assert_allclose(np.stack([g for _, g in seen]), np.stack(expected), rtol=1e-4)
+    recorded = np.stack([g for _, g in seen])
+    np.testing.assert_allclose(recorded, np.stack(expected), rtol=1e-4)
 
 
 def test_layer_gradient_norms_maps_the_scan_axis_to_layers():
@@ -100,10 +101,14 @@ def test_layer_gradient_norms_maps_the_scan_axis_to_layers():
     # A "gradient" of ones, times 1 + 10 p in pair p of the Scan (layers 2p and 2p+1).
     grads = jax.tree.map(jnp.ones_like, eqx.filter(flow, eqx.is_inexact_array))
     where = lambda g: g.bijection.bijection.bijections[0].bijection  # noqa: E731
-    pair_factor = lambda a: a * (1 + 10 * jnp.arange(2).reshape(-1, *[1] * (a.ndim - 1)))  # noqa: E731
+
+    def pair_factor(a):
+        return a * (1 + 10 * jnp.arange(2).reshape(-1, *[1] * (a.ndim - 1)))
+
     grads = eqx.tree_at(where, grads, jax.tree.map(pair_factor, where(grads)))
     norms = np.asarray(gf.layer_gradient_norms(grads))
-    np.testing.assert_allclose(norms, np.array([1, 1, 11, 11, 1]) * np.sqrt(sizes), rtol=1e-6)
+    expected = np.array([1, 1, 11, 11, 1]) * np.sqrt(sizes)
+    np.testing.assert_allclose(norms, expected, rtol=1e-6)
 
 
 def test_bad_arguments_raise():

@@ -76,7 +76,8 @@ def test_returned_flows_are_each_seeds_best_validation_epoch(data, trained):
 
 def test_history_and_early_stopping(trained):
     _, flows, out, history = trained
-    val, best_epoch, stopped = history["val"], history["best_epoch"], history["stopped_epoch"]
+    val, best_epoch = history["val"], history["best_epoch"]
+    stopped = history["stopped_epoch"]
     assert val.shape[1] == 3 and history["train"].shape == val.shape
     for s in range(3):
         curve = val[: stopped[s] + 1, s]

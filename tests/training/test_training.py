@@ -1,4 +1,5 @@
-"""train_flow: fits by maximum likelihood, cosine schedule, quiet by default, checks input."""
+"""train_flow: fits by maximum likelihood, cosine schedule, quiet by default, checks its
+input."""
 
 import math
 
@@ -66,11 +67,14 @@ def test_optimizer_is_adam_on_a_cosine_schedule_over_all_steps(flow, captured):
         steps.append(np.asarray(updates["w"]))
     # Adam with a constant gradient moves each coordinate by lr(t) * sign(g)
     lr = 0.01 * 0.5 * (1 + np.cos(np.pi * np.arange(13) / 12))
-    np.testing.assert_allclose(np.stack(steps), -lr[:, None] * np.sign(grads["w"]), atol=1e-7)
+    expected = -lr[:, None] * np.sign(grads["w"])
+    np.testing.assert_allclose(np.stack(steps), expected, atol=1e-7)
     assert np.all(steps[12] == 0)  # decayed to zero after max_epochs * steps_per_epoch
 
 
-def test_show_progress_none_follows_whether_stderr_is_a_terminal(flow, captured, monkeypatch):
+def test_show_progress_none_follows_whether_stderr_is_a_terminal(
+    flow, captured, monkeypatch
+):
     monkeypatch.delenv("GAUSS_FLOWS_PROGRESS", raising=False)  # conftest.py sets it to 0
     data = jnp.zeros((100, 2))
     gf.train_flow(jr.key(0), flow, data)
