@@ -11,6 +11,7 @@ step and records the norm of each layer's part
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -19,6 +20,7 @@ import numpy as np
 import optax
 from flowjax.distributions import AbstractDistribution
 from flowjax.train import fit_to_data
+from flowjax.train.losses import MaximumLikelihoodLoss
 from jaxtyping import ArrayLike, PRNGKeyArray
 
 from gauss_flows._validation import (
@@ -68,6 +70,23 @@ def _in_jupyter_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+#: The loss of every call. flowjax's ``MaximumLikelihoodLoss`` compares by identity and
+#: its training step is jitted with the loss as a static argument: a new instance per
+#: call (``fit_to_data``'s default) would compile the step again on every call.
+NLL = MaximumLikelihoodLoss()
+
+
+@functools.lru_cache(maxsize=32)
+def _optimizer(
+    learning_rate: float, decay_steps: int, clip_norm: float
+) -> optax.GradientTransformation:
+    """Clipping, then Adam on a cosine decay. One object per setting: flowjax's training
+    step is jitted with the optimizer as a static argument, so a repeated call with the
+    same settings and a flow of the same structure reuses the compiled step."""
+    schedule = optax.cosine_decay_schedule(learning_rate, decay_steps=decay_steps)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
+
+
 def train_flow(
     key: PRNGKeyArray,
     flow: AbstractDistribution,
@@ -87,6 +106,8 @@ def train_flow(
     The optimiser is ``clip_by_global_norm(clip_norm)`` then Adam with a cosine decay
     from ``learning_rate`` to 0 over ``max_epochs * steps_per_epoch`` steps, where
     ``steps_per_epoch = n_train // batch_size`` (the last partial batch is dropped).
+    A later call with the same settings, on data of the same shape and a flow built
+    alike (same architecture, any weights), reuses the compiled training step.
 
     Args:
         key: PRNG key (train/validation split, shuffling).
@@ -132,10 +153,7 @@ def train_flow(
         show_progress = default_show_progress()
 
     steps_per_epoch = n_train // min(batch_size, n_train)
-    schedule = optax.cosine_decay_schedule(
-        learning_rate, decay_steps=max_epochs * steps_per_epoch
-    )
-    optimizer = optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
+    optimizer = _optimizer(learning_rate, max_epochs * steps_per_epoch, clip_norm)
     grad_norms: list[list[float]] = []  # the callback is ordered: one entry per step
     check_flag(record_grad_norms, "record_grad_norms")
     if record_grad_norms:
@@ -146,6 +164,7 @@ def train_flow(
         key,
         flow,
         data,
+        loss_fn=NLL,
         optimizer=optimizer,
         max_epochs=max_epochs,
         batch_size=batch_size,

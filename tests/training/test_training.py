@@ -39,6 +39,34 @@ def test_training_approaches_the_true_entropy_and_is_silent(flow, capfd):
     assert toy.entropy - 0.05 < after < before - 0.5, (before, after, toy.entropy)
 
 
+def test_a_second_flow_built_alike_trains_without_compiling(flow):
+    """Reference: XLA's own count of backend compilations (``jax.monitoring``). Built
+    alike and trained with the same settings, a second flow reuses the compiled step
+    and validation loss; other settings compile again. The shared program still trains
+    each flow from its own parameters."""
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    data = gf.datasets.TOYS["two_moons"].sample(jr.key(1), 600)
+    settings = dict(max_epochs=2, batch_size=128)
+    trained_first, _ = gf.train_flow(jr.key(3), flow, data, **settings)
+    twin = gf.coupling_flow(jr.key(7), shape=(2,), n_layers=4)  # as `flow`, other weights
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        trained_twin, _ = gf.train_flow(jr.key(3), twin, data, **settings)
+        assert compiles == []
+        gf.train_flow(jr.key(3), twin, data, learning_rate=1e-3, **settings)
+        assert len(compiles) >= 1  # another schedule is another program
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    first, second = (jax.tree.leaves(eqx.filter(f, eqx.is_inexact_array))
+                     for f in (trained_first, trained_twin))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 @pytest.fixture
 def captured(monkeypatch):
     """Replace fit_to_data by a recorder of its arguments (no training)."""
