@@ -89,9 +89,13 @@ class RavelledConstructor:
 
 
 def _value_key(leaf) -> Hashable:
-    """A hashable stand-in for one leaf, equal for equal values (arrays: by bytes)."""
+    """A hashable stand-in for one leaf, equal only for the same constant: arrays by
+    shape, dtype and bytes; Python floats by their bits (so 0.0 is not -0.0 and NaN
+    equals NaN); other leaves by type and ``==``."""
     if isinstance(leaf, (jax.Array, np.ndarray)):
         host = np.asarray(leaf)  # raises for a tracer
         return ("array", host.shape, host.dtype.str, host.tobytes())
+    if isinstance(leaf, float):
+        return (float, leaf.hex())
     hash(leaf)  # TypeError if unhashable
-    return leaf
+    return (type(leaf), leaf)

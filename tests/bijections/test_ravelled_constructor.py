@@ -47,6 +47,22 @@ def test_equal_templates_give_equal_constructors_and_different_ones_do_not():
     assert a != other_means and a != other_cap and a != other_family
 
 
+class _Offset(eqx.Module):
+    """A template with one trainable array and one fixed Python number."""
+
+    shift: jax.Array
+    constant: float | int
+
+
+def test_fixed_numbers_are_compared_as_the_constants_they_compile_to():
+    make = lambda c: RavelledConstructor(_Offset(jnp.zeros(2), c))  # noqa: E731
+    assert make(0.5) == make(0.5) and hash(make(0.5)) == hash(make(0.5))
+    assert make(float("nan")) == make(float("nan"))
+    # == calls these equal, but each is another constant in a compiled program
+    assert make(0.0) != make(-0.0)
+    assert make(1.0) != make(1)
+
+
 def test_layers_built_alike_share_one_compiled_program():
     traces = []
 
