@@ -14,6 +14,7 @@ import equinox as eqx
 import jax
 import numpy as np
 import paramax
+from flowjax.utils import get_ravelled_pytree_constructor
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
 
@@ -43,26 +44,26 @@ def count_parameters(tree: PyTree) -> int:
 class RavelledConstructor:
     r"""``constructor(v) = template`` with ``v`` added to its ravelled trainable arrays.
 
-    The same map as flowjax's ``get_ravelled_pytree_constructor(template,
-    eqx.is_inexact_array, is_leaf=is_frozen)``: with $\theta_0$ the template's
-    trainable arrays ravelled into one vector of length :attr:`n_params`,
-    ``constructor(v)`` rebuilds the template from $\theta_0 + v$, so
-    ``constructor(zeros(n_params))`` is the template exactly.
+    The map is flowjax's ``get_ravelled_pytree_constructor(template,
+    eqx.is_inexact_array, is_leaf=is_frozen)``: with $\theta_0$ the template's trainable
+    arrays ravelled into one vector of length :attr:`n_params`, ``constructor(v)``
+    rebuilds the template from $\theta_0 + v$, so ``constructor(zeros(n_params))`` is
+    the template exactly.
 
-    Unlike a closure, it is a *value*: two constructors of equal templates (same
-    structure, same fixed parts, same $\theta_0$ bit for bit) compare and hash equal.
-    A coupling layer keeps its constructor as a static field, which jax's compile
-    caches key on, so two layers (or flows) built alike share their compiled
-    programs instead of compiling the same program once per build. A template with
-    arrays that cannot be read on the host (built under ``jax.jit``) equals only
-    itself.
+    What this class adds is equality. flowjax returns a closure, and two closures are
+    never equal; here two constructors of equal templates (same structure, same fixed
+    parts, same $\theta_0$ bit for bit) compare and hash equal. A coupling layer keeps
+    its constructor as a static field, which jax's compile caches key on, so two layers
+    (or flows) built alike share their compiled programs instead of compiling the same
+    program once per build. A template with arrays that cannot be read on the host
+    (built under ``jax.jit``) equals only itself.
     """
 
     def __init__(self, template: PyTree):
+        self._construct, self.n_params = get_ravelled_pytree_constructor(
+            template, eqx.is_inexact_array, is_leaf=is_frozen
+        )
         params, rest = partition_trainable(template)
-        self.init, self._unravel = ravel_pytree(params)
-        self._rest = rest
-        self.n_params = int(self.init.size)
         try:
             self._key = (
                 jax.tree.structure(params),
@@ -75,7 +76,7 @@ class RavelledConstructor:
             self._key, self._hash = None, id(self)
 
     def __call__(self, v: Array) -> PyTree:
-        return eqx.combine(self._unravel(v + self.init), self._rest)
+        return self._construct(v)
 
     def __eq__(self, other: object) -> bool:
         if self is other:

@@ -16,7 +16,6 @@ and every seed returns the parameters of its best validation epoch.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
@@ -24,7 +23,6 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-import optax
 import paramax
 from flowjax.distributions import AbstractDistribution
 from jaxtyping import Array, ArrayLike, PRNGKeyArray, PyTree
@@ -37,7 +35,7 @@ from gauss_flows._validation import (
     check_positive_number,
     check_samples,
 )
-from gauss_flows.training.train import default_show_progress
+from gauss_flows.training.train import clipped_adam, default_show_progress
 
 
 def stack_seeds(flows: Sequence[PyTree]) -> PyTree:
@@ -112,12 +110,6 @@ def _nll(params, static, x):
 def _seed_nlls(params, static, x):
     """Each seed's mean NLL on ``x``: shape ``(k,)``."""
     return jax.vmap(lambda p: _nll(p, static, x))(params)
-
-
-@functools.lru_cache(maxsize=32)
-def _optimizer(learning_rate: float, clip_norm: float) -> optax.GradientTransformation:
-    # One object per setting, so that a repeated call hits jax's compilation cache.
-    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(learning_rate))
 
 
 @eqx.filter_jit
@@ -244,7 +236,7 @@ def train_flows(
         show_progress = default_show_progress()
 
     params, static = partition_trainable(flows)
-    optimizer = _optimizer(learning_rate, clip_norm)
+    optimizer = clipped_adam(learning_rate, clip_norm)
     opt_state = eqx.filter_vmap(optimizer.init)(params)
     start = data if augment is None else augment(jr.fold_in(key, max_epochs), data)
     train_curve = [np.asarray(_seed_nlls(params, static, start))]

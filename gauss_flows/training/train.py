@@ -77,14 +77,20 @@ NLL = MaximumLikelihoodLoss()
 
 
 @functools.lru_cache(maxsize=32)
-def _optimizer(
-    learning_rate: float, decay_steps: int, clip_norm: float
+def clipped_adam(
+    learning_rate: float, clip_norm: float, decay_steps: int | None = None
 ) -> optax.GradientTransformation:
-    """Clipping, then Adam on a cosine decay. One object per setting: flowjax's training
-    step is jitted with the optimizer as a static argument, so a repeated call with the
-    same settings and a flow of the same structure reuses the compiled step."""
-    schedule = optax.cosine_decay_schedule(learning_rate, decay_steps=decay_steps)
-    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(schedule))
+    """``clip_by_global_norm(clip_norm)`` then Adam, at a constant ``learning_rate`` or,
+    with ``decay_steps``, on a cosine decay from it to 0 over that many steps.
+
+    One object per setting: the training steps of :func:`train_flow` (flowjax's) and
+    :func:`gauss_flows.train_flows` are jitted with the optimizer as a static argument,
+    so a repeated call with the same settings and a flow of the same structure reuses
+    the compiled step."""
+    rate = learning_rate
+    if decay_steps is not None:
+        rate = optax.cosine_decay_schedule(learning_rate, decay_steps=decay_steps)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(rate))
 
 
 def train_flow(
@@ -153,7 +159,7 @@ def train_flow(
         show_progress = default_show_progress()
 
     steps_per_epoch = n_train // min(batch_size, n_train)
-    optimizer = _optimizer(learning_rate, max_epochs * steps_per_epoch, clip_norm)
+    optimizer = clipped_adam(learning_rate, clip_norm, max_epochs * steps_per_epoch)
     grad_norms: list[list[float]] = []  # the callback is ordered: one entry per step
     check_flag(record_grad_norms, "record_grad_norms")
     if record_grad_norms:

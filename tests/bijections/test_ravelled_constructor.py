@@ -1,8 +1,9 @@
 """RavelledConstructor: a coupling layer's map from ravelled offsets to its transformer.
 
-References: flowjax's own ``get_ravelled_pytree_constructor`` (the same map, as a
-closure) for the values; a trace counter (Python side effects run only when jax
-traces) for whether two layers built alike share one compiled program.
+References: the project's rule of what is trainable and jax's ``ravel_pytree`` for
+the values (the map is flowjax's ``get_ravelled_pytree_constructor``, which the class
+wraps); a trace counter (Python side effects run only when jax traces) for whether two
+layers built alike share one compiled program.
 """
 
 import equinox as eqx
@@ -10,10 +11,9 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from flowjax.utils import get_ravelled_pytree_constructor
 
 import gauss_flows as gf
-from gauss_flows._parameters import RavelledConstructor, is_frozen
+from gauss_flows._parameters import RavelledConstructor, is_frozen, ravel_trainable
 from gauss_flows.flows import COUPLINGS
 
 TEMPLATES = {
@@ -23,17 +23,21 @@ TEMPLATES = {
 }
 
 
-def test_values_agree_with_flowjax_constructor():
+def test_offsets_add_to_the_templates_trainable_arrays():
+    """Reference: the project's rule of what is trainable (``count_parameters``, and
+    the template's trainable arrays ravelled by ``jax.flatten_util``); fixed parts
+    (``NonTrainable``, e.g. a fixed rotation) come back unchanged."""
     for make in TEMPLATES.values():
         template = make()
-        ours = RavelledConstructor(template)
-        theirs, n_params = get_ravelled_pytree_constructor(
-            template, filter_spec=eqx.is_inexact_array, is_leaf=is_frozen
-        )
-        assert ours.n_params == n_params
-        v = jr.normal(jr.key(1), (n_params,))
-        assert bool(eqx.tree_equal(ours(v), theirs(v)))
-        assert bool(eqx.tree_equal(ours(jnp.zeros(n_params)), template))
+        constructor = RavelledConstructor(template)
+        assert constructor.n_params == gf.count_parameters(template)
+        v = jr.normal(jr.key(1), (constructor.n_params,))
+        built = constructor(v)
+        np.testing.assert_array_equal(ravel_trainable(built), ravel_trainable(template) + v)
+        fixed = [eqx.filter(t, eqx.is_inexact_array, inverse=True, is_leaf=is_frozen)
+                 for t in (built, template)]
+        assert bool(eqx.tree_equal(*fixed))
+        assert bool(eqx.tree_equal(constructor(jnp.zeros_like(v)), template))
 
 
 def test_equal_templates_give_equal_constructors_and_different_ones_do_not():
